@@ -1,0 +1,153 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/httpapi"
+	"github.com/seancehq/seance/postgres"
+	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/sqlite"
+	"github.com/seancehq/seance/token"
+)
+
+// Timeouts of the HTTP server and of shutting it down.
+const (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 120 * time.Second
+	shutdownTimeout   = 20 * time.Second
+	hostTokenTTL      = 30 * 24 * time.Hour
+)
+
+// serve runs the server until ctx is cancelled (SIGTERM), then shuts down in
+// the reverse order of start-up: stop accepting, finish in-flight requests,
+// close the database.
+func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
+	cfg, err := config.Parse(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	log := cfg.Logger(stderr)
+	log.Info("starting", "version", version(), "config", cfg)
+
+	store, err := openStore(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	secret, err := jwtSecret(ctx, cfg, store)
+	if err != nil {
+		return err
+	}
+	tokens, err := token.NewIssuer(secret, hostTokenTTL, time.Now)
+	if err != nil {
+		return fmt.Errorf("jwt secret: %w", err)
+	}
+
+	api := httpapi.New(httpapi.Deps{
+		Store:       store,
+		Tokens:      tokens,
+		Spirits:     spirit.NewCatalog(spirit.BuiltinPersonas()),
+		Logger:      log,
+		CORSOrigins: cfg.CORSOrigins,
+		Version:     version(),
+		Now:         time.Now,
+		NewID:       uuid.NewString,
+	})
+
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
+	}
+	srv := &http.Server{
+		Handler:           api,
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       idleTimeout,
+		ErrorLog:          slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("listening", "addr", ln.Addr().String(), "database", cfg.DatabaseKind())
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("serve: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: finishing in-flight requests", "timeout", shutdownTimeout.String())
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("shutdown: %w", err)
+	}
+	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve: %w", err)
+	}
+	log.Info("stopped")
+	return nil
+}
+
+// openStore opens (and migrates) the database the configuration names.
+func openStore(ctx context.Context, cfg config.Config, log *slog.Logger) (seance.Store, error) {
+	switch cfg.DatabaseKind() {
+	case "postgres":
+		db, err := postgres.Open(ctx, cfg.DatabaseURL, postgres.WithLogger(log))
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		return db, nil
+	default:
+		db, err := sqlite.Open(ctx, cfg.SQLitePath())
+		if err != nil {
+			return nil, fmt.Errorf("database: %w", err)
+		}
+		return db, nil
+	}
+}
+
+// jwtSecret is the configured secret, or else one generated on first start
+// and kept in the database, so tokens survive restarts and every node that
+// shares the database signs alike.
+func jwtSecret(ctx context.Context, cfg config.Config, store seance.Store) ([]byte, error) {
+	if cfg.JWTSecret != "" {
+		return []byte(cfg.JWTSecret), nil
+	}
+	var b [32]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, fmt.Errorf("generate jwt secret: %w", err)
+	}
+	s, err := store.EnsureState(ctx, "jwt_secret", hex.EncodeToString(b[:]))
+	if err != nil {
+		return nil, fmt.Errorf("jwt secret: %w", err)
+	}
+	return []byte(s), nil
+}
+
+// migrate brings the schema up to date: opening a store migrates it.
+func migrate(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) error {
+	cfg, err := config.Parse(args, getenv, stderr)
+	if err != nil {
+		return err
+	}
+	store, err := openStore(ctx, cfg, cfg.Logger(stderr))
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+	_, err = fmt.Fprintf(stdout, "%s database is up to date\n", cfg.DatabaseKind())
+	return err
+}

@@ -1,0 +1,83 @@
+package seance
+
+import (
+	"errors"
+	"fmt"
+)
+
+// Error codes of the wire contract. The HTTP and WebSocket edges map them to
+// statuses and close codes; nothing inside the domain knows about either.
+const (
+	EValidation      = "VALIDATION_ERROR"
+	EInvalidJSON     = "INVALID_JSON"
+	EPayloadTooLarge = "PAYLOAD_TOO_LARGE"
+	ESessionNotFound = "SESSION_NOT_FOUND"
+	ESessionFull     = "SESSION_FULL"
+	ESessionEnded    = "SESSION_ENDED"
+	EUnauthorized    = "UNAUTHORIZED"
+	EForbidden       = "FORBIDDEN"
+	ENotFound        = "NOT_FOUND"
+	EMethod          = "METHOD_NOT_ALLOWED"
+	ERateLimited     = "RATE_LIMITED"
+	EInternal        = "INTERNAL_ERROR"
+)
+
+// Error is a failure a client can act on: a contract code, a human message and
+// details that name what was wrong (for example the offending field).
+type Error struct {
+	Code    string
+	Message string
+	Details map[string]any
+}
+
+func (e *Error) Error() string { return e.Message }
+
+// Errorf returns an *Error with the given code and a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// With returns a copy of e with one more detail.
+func (e *Error) With(key string, value any) *Error {
+	d := make(map[string]any, len(e.Details)+1)
+	for k, v := range e.Details {
+		d[k] = v
+	}
+	d[key] = value
+	return &Error{Code: e.Code, Message: e.Message, Details: d}
+}
+
+// ErrorCode returns the contract code of err, or EInternal for anything that is
+// not an *Error (a bug or an outage the client cannot fix).
+func ErrorCode(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Code
+	}
+	return EInternal
+}
+
+// ErrorMessage returns the client-facing message of err; internal errors are
+// never described to clients.
+func ErrorMessage(err error) string {
+	var e *Error
+	if errors.As(err, &e) {
+		return e.Message
+	}
+	return "Internal error."
+}
+
+// ErrorDetails returns the details of err, never nil.
+func ErrorDetails(err error) map[string]any {
+	var e *Error
+	if errors.As(err, &e) && e.Details != nil {
+		return e.Details
+	}
+	return map[string]any{}
+}
+
+// SessionNotFound is the error for a séance id that does not exist (or is not
+// an id at all: clients cannot tell the two apart, and need not).
+func SessionNotFound(id string) *Error {
+	return Errorf(ESessionNotFound, "Séance not found.").With("session_id", id)
+}

@@ -1,0 +1,129 @@
+package httpapi
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+
+	"github.com/seancehq/seance"
+)
+
+// route is one endpoint: where it is, what serves it, and how the OpenAPI
+// document describes it. The document is built from this table, so the two
+// cannot drift apart.
+type route struct {
+	method, path string
+	handler      http.HandlerFunc
+	doc          operation
+}
+
+// routeTable is the whole HTTP surface.
+func (s *Server) routeTable() []route {
+	idParam := param{name: "id", in: "path", required: true, description: "séance id (UUID)", schema: strSchema("uuid")}
+	notFound := errResponse("No séance with that id (also for a malformed id): SESSION_NOT_FOUND.")
+	return []route{
+		{http.MethodPost, "/api/sessions", s.createSession, operation{
+			id: "createSession", tag: "sessions", summary: "Create a séance",
+			body: ref("SessionCreate"),
+			responses: map[int]response{
+				201: enveloped("The séance, with the host token that can end it. Location names it.", ref("CreatedSession")),
+				400: errResponse("VALIDATION_ERROR (details.field names the field) or INVALID_JSON."),
+				413: errResponse("PAYLOAD_TOO_LARGE: the body is over 64 KiB."),
+			},
+		}},
+		{http.MethodGet, "/api/sessions/{id}", s.getSession, operation{
+			id: "getSession", tag: "sessions", summary: "Get a séance",
+			params: []param{idParam},
+			responses: map[int]response{
+				200: enveloped("The séance.", ref("Session")),
+				404: notFound,
+			},
+		}},
+		{http.MethodDelete, "/api/sessions/{id}", s.endSession, operation{
+			id: "endSession", tag: "sessions", summary: "End a séance (host only)",
+			params: []param{idParam}, bearer: true,
+			responses: map[int]response{
+				200: enveloped("The ended séance (is_active false). Ending twice is harmless.", ref("Session")),
+				401: errResponse("UNAUTHORIZED: no valid host token."),
+				403: errResponse("FORBIDDEN: the token is for another séance."),
+				404: notFound,
+			},
+		}},
+		{http.MethodGet, "/api/sessions/{id}/history", s.history, operation{
+			id: "getHistory", tag: "sessions", summary: "A page of a séance's messages, oldest first",
+			params: []param{
+				idParam,
+				{name: "after_seq", in: "query", description: "only messages with a greater seq (default 0)", schema: intSchema(0, 0)},
+				{name: "limit", in: "query", description: "page size, 1–200 (default 100)", schema: intSchema(1, maxHistoryLimit)},
+			},
+			responses: map[int]response{
+				200: enveloped("Messages; meta.next_after_seq is the after_seq of the next page while meta.has_more.", arrayOf(ref("Message"))),
+				400: errResponse("VALIDATION_ERROR: after_seq or limit out of range."),
+				404: notFound,
+			},
+		}},
+		{http.MethodGet, "/api/sessions/{id}/transcript", s.transcript, operation{
+			id: "getTranscript", tag: "sessions", summary: "The whole séance, as Markdown or JSON",
+			params: []param{
+				idParam,
+				{name: "format", in: "query", description: "md (default) or json", schema: map[string]any{"type": "string", "enum": []string{"md", "json"}}},
+			},
+			responses: map[int]response{
+				200: {description: "The transcript.", content: map[string]any{
+					"text/markdown":    map[string]any{"schema": map[string]any{"type": "string"}},
+					"application/json": map[string]any{"schema": envelopeSchema(ref("Transcript"))},
+				}},
+				400: errResponse("VALIDATION_ERROR: unknown format."),
+				404: notFound,
+			},
+		}},
+		{http.MethodGet, "/api/spirits", s.spirits, operation{
+			id: "listSpirits", tag: "spirits", summary: "The personas a séance can choose",
+			responses: map[int]response{200: enveloped("Personas, the default first.", arrayOf(ref("Spirit")))},
+		}},
+		{http.MethodGet, "/health", s.health, operation{
+			id: "health", tag: "operations", summary: "Liveness with a real database round trip (not enveloped)",
+			responses: map[int]response{
+				200: jsonResponse("Healthy.", ref("Health")),
+				503: jsonResponse("The database is unreachable.", ref("Health")),
+			},
+		}},
+		{http.MethodGet, "/openapi.json", s.openAPI, operation{
+			id: "openapi", tag: "operations", summary: "This document",
+			responses: map[int]response{200: jsonResponse("OpenAPI 3 document.", map[string]any{"type": "object"})},
+		}},
+		{http.MethodGet, "/docs", s.docs, operation{
+			id: "docs", tag: "operations", summary: "This document, rendered",
+			responses: map[int]response{200: {description: "An HTML page.", content: map[string]any{"text/html": map[string]any{"schema": map[string]any{"type": "string"}}}}},
+		}},
+	}
+}
+
+// register puts the table on the mux, plus the answers for a known path with
+// the wrong method (405 with Allow) and for an unknown path (404), both in
+// the contract's envelope rather than net/http's plain text.
+func (s *Server) register() {
+	methods := map[string][]string{}
+	var paths []string
+	for _, rt := range s.routes {
+		s.mux.HandleFunc(rt.method+" "+rt.path, rt.handler)
+		if _, seen := methods[rt.path]; !seen {
+			paths = append(paths, rt.path)
+		}
+		methods[rt.path] = append(methods[rt.path], rt.method)
+	}
+	for _, p := range paths {
+		allow := methods[p]
+		if slices.Contains(allow, http.MethodGet) {
+			allow = append(allow, http.MethodHead)
+		}
+		allowHeader := strings.Join(append(allow, http.MethodOptions), ", ")
+		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Allow", allowHeader)
+			s.fail(w, r, seance.Errorf(seance.EMethod, "%s is not allowed here.", r.Method).With("allow", allow))
+		})
+	}
+	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.fail(w, r, seance.Errorf(seance.ENotFound, "Nothing at %s.", r.URL.Path).With("path", r.URL.Path))
+	})
+}

@@ -1,0 +1,65 @@
+// Package httpapi is Séance's HTTP surface: the REST API of the contract, the
+// health check and the OpenAPI document, with the middleware every request
+// goes through (request ids, logs, panics, CORS, body limits).
+package httpapi
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/token"
+)
+
+// MaxBodyBytes is the largest request body accepted.
+const MaxBodyBytes = 64 << 10
+
+// Deps is everything the HTTP surface needs.
+type Deps struct {
+	Store   seance.Store
+	Tokens  *token.Issuer
+	Spirits Spirits
+	Logger  *slog.Logger
+	// CORSOrigins lists allowed origins; "*" allows any.
+	CORSOrigins []string
+	Version     string
+	Now         func() time.Time
+	NewID       func() string
+}
+
+// Spirits is what the API needs to know about personas.
+type Spirits interface {
+	seance.SpiritCatalog
+	Personas() []seance.Persona
+}
+
+// Server serves the API. Create it with New.
+type Server struct {
+	Deps
+	started time.Time
+	routes  []route
+	mux     *http.ServeMux
+	h       http.Handler
+}
+
+// New returns the whole HTTP surface as one handler.
+func New(d Deps) *Server {
+	s := &Server{Deps: d, started: d.Now()}
+	s.routes = s.routeTable()
+	s.mux = http.NewServeMux()
+	s.register()
+	// Middleware, outermost first: every log line has a request id, and a
+	// panic is logged with the status the client really got.
+	s.h = s.withRequestID(s.withLog(s.withRecover(s.withCORS(s.limitBody(s.mux)))))
+	return s
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.h.ServeHTTP(w, r) }
+
+func (s *Server) ping(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 2*time.Second)
+	defer cancel()
+	return s.Store.Ping(ctx)
+}

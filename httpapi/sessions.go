@@ -1,0 +1,245 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/token"
+)
+
+// sessionView is the contract's Session object.
+type sessionView struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name"`
+	MaxUsers         int        `json:"max_users"`
+	CreatedAt        time.Time  `json:"created_at"`
+	IsActive         bool       `json:"is_active"`
+	Spirit           string     `json:"spirit"`
+	ParticipantCount int        `json:"participant_count"`
+	EndedAt          *time.Time `json:"ended_at"`
+	LastSeq          int64      `json:"last_seq"`
+}
+
+func viewSession(s *seance.Session) sessionView {
+	return sessionView{
+		ID:               s.ID,
+		Name:             s.Name,
+		MaxUsers:         s.MaxUsers,
+		CreatedAt:        s.CreatedAt,
+		IsActive:         s.IsActive(),
+		Spirit:           s.Spirit,
+		ParticipantCount: s.ParticipantCount,
+		EndedAt:          s.EndedAt,
+		LastSeq:          s.LastSeq,
+	}
+}
+
+// messageView is the contract's Message object.
+type messageView struct {
+	ID            string    `json:"id"`
+	Seq           int64     `json:"seq"`
+	SessionID     string    `json:"session_id"`
+	UserID        string    `json:"user_id"`
+	UserName      string    `json:"user_name"`
+	Message       string    `json:"message"`
+	IsSpirit      bool      `json:"is_spirit"`
+	Timestamp     time.Time `json:"timestamp"`
+	LetterTimings []int     `json:"letter_timings,omitempty"`
+	ReplyTo       string    `json:"reply_to,omitempty"`
+}
+
+func viewMessage(m seance.Message) messageView {
+	return messageView{
+		ID:            m.ID,
+		Seq:           m.Seq,
+		SessionID:     m.SessionID,
+		UserID:        m.UserID,
+		UserName:      m.UserName,
+		Message:       m.Text,
+		IsSpirit:      m.IsSpirit,
+		Timestamp:     m.Timestamp,
+		LetterTimings: m.LetterTimings,
+		ReplyTo:       m.ReplyTo,
+	}
+}
+
+func viewMessages(ms []seance.Message) []messageView {
+	out := make([]messageView, len(ms))
+	for i, m := range ms {
+		out[i] = viewMessage(m)
+	}
+	return out
+}
+
+// createRequest keeps each field raw so that a value of the wrong JSON type
+// ("6" for max_users) is a validation error naming the field, not a JSON error.
+type createRequest struct {
+	Name     json.RawMessage `json:"name"`
+	MaxUsers json.RawMessage `json:"max_users"`
+	Spirit   json.RawMessage `json:"spirit"`
+}
+
+func (cr createRequest) newSession() (seance.NewSession, error) {
+	var ns seance.NewSession
+	if isAbsent(cr.Name) {
+		return ns, seance.Errorf(seance.EValidation, "name is required.").With("field", "name")
+	}
+	if err := json.Unmarshal(cr.Name, &ns.Name); err != nil {
+		return ns, seance.Errorf(seance.EValidation, "name must be a string.").With("field", "name")
+	}
+	if !isAbsent(cr.MaxUsers) {
+		var n int
+		if err := json.Unmarshal(cr.MaxUsers, &n); err != nil {
+			return ns, seance.Errorf(seance.EValidation, "max_users must be a whole number from %d to %d.", seance.MinUsers, seance.MaxUsers).With("field", "max_users")
+		}
+		ns.MaxUsers = &n
+	}
+	if !isAbsent(cr.Spirit) {
+		var id string
+		if err := json.Unmarshal(cr.Spirit, &id); err != nil {
+			return ns, seance.Errorf(seance.EValidation, "spirit must be a persona id (a string).").With("field", "spirit")
+		}
+		ns.Spirit = &id
+	}
+	return ns, nil
+}
+
+func isAbsent(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
+
+type createdSession struct {
+	sessionView
+	HostToken string `json:"host_token"`
+}
+
+func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	var req createRequest
+	if err := decodeObject(r, &req); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	ns, err := req.newSession()
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sess, err := ns.Validate(s.Spirits, s.NewID(), s.Now())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// Sign before storing: a séance nobody can end must not exist.
+	host, err := s.Tokens.Issue(token.Claims{SessionID: sess.ID, Role: token.RoleHost})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.Store.CreateSession(r.Context(), sess); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.Header().Set("Location", "/api/sessions/"+sess.ID)
+	s.ok(w, r, http.StatusCreated, createdSession{sessionView: viewSession(sess), HostToken: host})
+}
+
+func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
+	sess, err := s.Store.Session(r.Context(), r.PathValue("id"))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.ok(w, r, http.StatusOK, viewSession(sess))
+}
+
+func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	raw, ok := bearer(r)
+	if !ok {
+		s.fail(w, r, seance.Errorf(seance.EUnauthorized, "Ending a séance needs its host token: Authorization: Bearer <host_token>."))
+		return
+	}
+	claims, err := s.Tokens.Verify(raw)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.Store.Session(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := claims.Require(id, token.RoleHost); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sess, err := s.Store.EndSession(r.Context(), id, seance.Timestamp(s.Now()))
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.ok(w, r, http.StatusOK, viewSession(sess))
+}
+
+// bearer returns the token of an "Authorization: Bearer …" header.
+func bearer(r *http.Request) (string, bool) {
+	scheme, tok, ok := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !ok || !strings.EqualFold(scheme, "Bearer") {
+		return "", false
+	}
+	tok = strings.TrimSpace(tok)
+	return tok, tok != ""
+}
+
+// History paging limits of the contract.
+const (
+	defaultHistoryLimit = 100
+	maxHistoryLimit     = 200
+)
+
+func (s *Server) history(w http.ResponseWriter, r *http.Request) {
+	id := r.PathValue("id")
+	q := r.URL.Query()
+	after, err := intParam(q.Get("after_seq"), "after_seq", 0, 0, 1<<62)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	limit, err := intParam(q.Get("limit"), "limit", defaultHistoryLimit, 1, maxHistoryLimit)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if _, err := s.Store.Session(r.Context(), id); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	// One more than asked tells whether another page follows.
+	msgs, err := s.Store.Messages(r.Context(), id, after, int(limit)+1)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	more := len(msgs) > int(limit)
+	if more {
+		msgs = msgs[:limit]
+	}
+	m := meta{Limit: new(int(limit)), HasMore: &more}
+	if more {
+		m.NextAfterSeq = new(msgs[len(msgs)-1].Seq)
+	}
+	s.okMeta(w, r, http.StatusOK, viewMessages(msgs), m)
+}
+
+// intParam parses an optional integer query parameter within [lo, hi].
+func intParam(raw, name string, def, lo, hi int64) (int64, error) {
+	if raw == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil || n < lo || n > hi {
+		return 0, seance.Errorf(seance.EValidation, "%s must be a whole number from %d to %d.", name, lo, hi).With("field", name)
+	}
+	return n, nil
+}

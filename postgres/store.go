@@ -1,0 +1,326 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/seancehq/seance"
+)
+
+// sessionColumns is shared by every query that returns a Session so that
+// scanSession and the SQL cannot drift apart. The participant count is a
+// sub-select rather than a stored counter so that it cannot disagree with the
+// participants table.
+const sessionColumns = `s.id, s.name, s.max_users, s.spirit, s.created_at, s.ended_at, s.last_seq,
+	(SELECT count(*) FROM participants p WHERE p.session_id = s.id AND p.removed_at IS NULL)`
+
+func scanSession(row pgx.Row) (*seance.Session, error) {
+	var (
+		s     seance.Session
+		count int64
+	)
+	if err := row.Scan(&s.ID, &s.Name, &s.MaxUsers, &s.Spirit, &s.CreatedAt, &s.EndedAt, &s.LastSeq, &count); err != nil {
+		return nil, err
+	}
+	s.CreatedAt = s.CreatedAt.UTC()
+	s.EndedAt = utcPtr(s.EndedAt)
+	s.ParticipantCount = int(count)
+	return &s, nil
+}
+
+// utcPtr normalises a nullable time: pgx returns times in the local zone, and
+// callers compare what they read with what they wrote (in UTC).
+func utcPtr(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// dbTime prepares a nullable time for writing. Times go through
+// seance.Timestamp because PostgreSQL would round nanoseconds to the nearest
+// microsecond where the domain truncates, and the two would then disagree.
+func dbTime(t *time.Time) *time.Time {
+	if t == nil {
+		return nil
+	}
+	u := seance.Timestamp(*t)
+	return &u
+}
+
+// sessionID parses a séance id from a client. Anything that is not a UUID
+// cannot name a séance, so it is reported as not found before it reaches the
+// database (where it would be a type error, i.e. an internal error).
+func sessionID(id string) (uuid.UUID, error) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return uuid.UUID{}, seance.SessionNotFound(id)
+	}
+	return u, nil
+}
+
+// isDomain reports whether err is already the error the caller should see
+// (not found, ended), which must not be dressed up as a database failure.
+func isDomain(err error) bool {
+	var e *seance.Error
+	return errors.As(err, &e)
+}
+
+// CreateSession stores s.
+func (db *DB) CreateSession(ctx context.Context, s *seance.Session) error {
+	id, err := uuid.Parse(s.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: create session: id %q: %w", s.ID, err)
+	}
+	_, err = db.pool.Exec(ctx,
+		`INSERT INTO sessions (id, name, max_users, spirit, created_at, ended_at)
+		 VALUES ($1, $2, $3, $4, $5, $6)`,
+		id, s.Name, s.MaxUsers, s.Spirit, seance.Timestamp(s.CreatedAt), dbTime(s.EndedAt))
+	if err != nil {
+		return fmt.Errorf("postgres: create session %s: %w", s.ID, err)
+	}
+	return nil
+}
+
+// Session returns the séance with the given id.
+func (db *DB) Session(ctx context.Context, id string) (*seance.Session, error) {
+	uid, err := sessionID(id)
+	if err != nil {
+		return nil, err
+	}
+	s, err := scanSession(db.pool.QueryRow(ctx,
+		`SELECT `+sessionColumns+` FROM sessions s WHERE s.id = $1`, uid))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, seance.SessionNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: session %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// EndSession marks the séance ended at at, unless it already ended.
+func (db *DB) EndSession(ctx context.Context, id string, at time.Time) (*seance.Session, error) {
+	uid, err := sessionID(id)
+	if err != nil {
+		return nil, err
+	}
+	// COALESCE keeps the first end time, so ending twice (two hosts, or a
+	// retry) does not move it.
+	s, err := scanSession(db.pool.QueryRow(ctx,
+		`UPDATE sessions s SET ended_at = COALESCE(s.ended_at, $2)
+		 WHERE s.id = $1
+		 RETURNING `+sessionColumns, uid, seance.Timestamp(at)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, seance.SessionNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: end session %s: %w", id, err)
+	}
+	return s, nil
+}
+
+// AddParticipant stores p if its séance exists and has not ended.
+func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
+	sid, err := sessionID(p.SessionID)
+	if err != nil {
+		return err
+	}
+	pid, err := uuid.Parse(p.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: add participant: id %q: %w", p.ID, err)
+	}
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		// FOR SHARE makes a concurrent EndSession wait for this join to
+		// commit (or this join wait for the end), so nobody joins a séance
+		// after it has ended.
+		var endedAt *time.Time
+		err := tx.QueryRow(ctx,
+			`SELECT ended_at FROM sessions WHERE id = $1 FOR SHARE`, sid).Scan(&endedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return seance.SessionNotFound(p.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		if endedAt != nil {
+			return seance.Errorf(seance.ESessionEnded, "Séance has ended.").With("session_id", p.SessionID)
+		}
+		_, err = tx.Exec(ctx,
+			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at)
+			 VALUES ($1, $2, $3, $4, $5, $6)`,
+			pid, sid, p.UserID, p.Name, seance.Timestamp(p.JoinedAt), dbTime(p.RemovedAt))
+		return err
+	})
+	if err != nil {
+		if isDomain(err) {
+			return err
+		}
+		return fmt.Errorf("postgres: add participant to %s: %w", p.SessionID, err)
+	}
+	return nil
+}
+
+// Participants returns the séance's participants who were not removed, in
+// joining order. An id that names no séance has no participants.
+func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Participant, error) {
+	out := []seance.Participant{}
+	sid, err := uuid.Parse(sessionID)
+	if err != nil {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx,
+		`SELECT id, session_id, user_id, name, joined_at, removed_at
+		 FROM participants
+		 WHERE session_id = $1 AND removed_at IS NULL
+		 ORDER BY n`, sid)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: participants of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var p seance.Participant
+		if err := rows.Scan(&p.ID, &p.SessionID, &p.UserID, &p.Name, &p.JoinedAt, &p.RemovedAt); err != nil {
+			return nil, fmt.Errorf("postgres: participants of %s: %w", sessionID, err)
+		}
+		p.JoinedAt = p.JoinedAt.UTC()
+		p.RemovedAt = utcPtr(p.RemovedAt)
+		out = append(out, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: participants of %s: %w", sessionID, err)
+	}
+	return out, nil
+}
+
+// AppendMessage stores m with the séance's next sequence number and sets m.Seq.
+func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
+	sid, err := sessionID(m.SessionID)
+	if err != nil {
+		return err
+	}
+	mid, err := uuid.Parse(m.ID)
+	if err != nil {
+		return fmt.Errorf("postgres: append message: id %q: %w", m.ID, err)
+	}
+	var replyTo *uuid.UUID
+	if m.ReplyTo != "" {
+		r, err := uuid.Parse(m.ReplyTo)
+		if err != nil {
+			return fmt.Errorf("postgres: append message: reply_to %q: %w", m.ReplyTo, err)
+		}
+		replyTo = &r
+	}
+	// nil and empty timings are different values to the caller (no timings
+	// versus an answer with no letters), so only nil becomes NULL.
+	var timings *string
+	if m.LetterTimings != nil {
+		b, err := json.Marshal(m.LetterTimings)
+		if err != nil {
+			return fmt.Errorf("postgres: append message: letter timings: %w", err)
+		}
+		s := string(b)
+		timings = &s
+	}
+
+	var seq int64
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		// The row lock taken by the UPDATE serialises the writers of one
+		// séance, so sequence numbers have neither gaps nor repeats, while
+		// other séances append in parallel.
+		err := tx.QueryRow(ctx,
+			`UPDATE sessions SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`,
+			sid).Scan(&seq)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return seance.SessionNotFound(m.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx,
+			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
+			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
+			mid, sid, seq, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings, seance.Timestamp(m.Timestamp))
+		return err
+	})
+	if err != nil {
+		if isDomain(err) {
+			return err
+		}
+		return fmt.Errorf("postgres: append message to %s: %w", m.SessionID, err)
+	}
+	// Only now: a rolled-back append must not leave a sequence number behind.
+	m.Seq = seq
+	return nil
+}
+
+// Messages returns up to limit messages of the séance with Seq > afterSeq,
+// oldest first. An id that names no séance has no messages.
+func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error) {
+	out := []seance.Message{}
+	sid, err := uuid.Parse(sessionID)
+	if err != nil || limit <= 0 {
+		return out, nil
+	}
+	rows, err := db.pool.Query(ctx,
+		`SELECT id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at
+		 FROM messages
+		 WHERE session_id = $1 AND seq > $2
+		 ORDER BY seq
+		 LIMIT $3`, sid, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			m       seance.Message
+			replyTo *string
+			timings []byte
+		)
+		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &m.Timestamp); err != nil {
+			return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
+		}
+		if replyTo != nil {
+			m.ReplyTo = *replyTo
+		}
+		if timings != nil {
+			if err := json.Unmarshal(timings, &m.LetterTimings); err != nil {
+				return nil, fmt.Errorf("postgres: messages of %s: letter timings of %s: %w", sessionID, m.ID, err)
+			}
+		}
+		m.Timestamp = m.Timestamp.UTC()
+		out = append(out, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
+	}
+	return out, nil
+}
+
+// EnsureState returns the value stored under key, storing value first if the
+// key is absent.
+func (db *DB) EnsureState(ctx context.Context, key, value string) (string, error) {
+	// Two statements, not one: a concurrent inserter makes ON CONFLICT wait
+	// for the first insert to commit, and only a statement started after
+	// that sees the winning value. A single INSERT ... RETURNING would return
+	// nothing to the losers.
+	if _, err := db.pool.Exec(ctx,
+		`INSERT INTO server_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO NOTHING`,
+		key, value); err != nil {
+		return "", fmt.Errorf("postgres: ensure state %q: %w", key, err)
+	}
+	var stored string
+	if err := db.pool.QueryRow(ctx,
+		`SELECT value FROM server_state WHERE key = $1`, key).Scan(&stored); err != nil {
+		return "", fmt.Errorf("postgres: ensure state %q: %w", key, err)
+	}
+	return stored, nil
+}

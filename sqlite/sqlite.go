@@ -1,0 +1,424 @@
+// Package sqlite is the seance.Store on SQLite, through the pure-Go
+// modernc.org/sqlite driver (no cgo), in WAL mode. It is the default store: a
+// file next to the binary and nothing else to run.
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"runtime"
+	"syscall"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/pressly/goose/v3"
+	_ "modernc.org/sqlite" // registers the "sqlite" driver
+
+	"github.com/seancehq/seance"
+)
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// DB is a seance.Store on one SQLite database file.
+//
+// SQLite lets one writer in at a time; concurrent writers on separate
+// connections would wait on the busy timeout and stretch latency. So writes go
+// through a pool of exactly one connection (queued by database/sql, fairly),
+// while reads use their own pool and run in parallel under WAL.
+type DB struct {
+	path  string
+	inode uint64 // of the file as opened; see Ping
+	write *sql.DB
+	read  *sql.DB
+}
+
+var _ seance.Store = (*DB)(nil)
+
+// Open opens (creating if needed) the database at path and applies the
+// migrations. path ":memory:" gives a private in-memory database.
+func Open(ctx context.Context, path string) (*DB, error) {
+	if path == "" {
+		return nil, errors.New("sqlite: empty database path")
+	}
+	memory := path == ":memory:"
+	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
+	if !memory {
+		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+	}
+	write, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	write.SetMaxOpenConns(1)
+	write.SetConnMaxIdleTime(0)
+	db := &DB{path: path, write: write, read: write}
+	if err := write.PingContext(ctx); err != nil {
+		write.Close()
+		return nil, fmt.Errorf("sqlite: open %s: %w", path, err)
+	}
+	if !memory {
+		read, err := sql.Open("sqlite", dsn+"&mode=ro")
+		if err != nil {
+			write.Close()
+			return nil, fmt.Errorf("sqlite: open %s for reading: %w", path, err)
+		}
+		read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
+		read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
+		db.read = read
+		if db.inode, err = inode(path); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: %w", err)
+		}
+	}
+	if err := db.Migrate(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	return db, nil
+}
+
+// Migrate applies every migration not yet applied.
+func (db *DB) Migrate(ctx context.Context) error {
+	sub, err := fs.Sub(migrations, "migrations")
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	p, err := goose.NewProvider(goose.DialectSQLite3, db.write, sub, goose.WithDisableGlobalRegistry(true))
+	if err != nil {
+		return fmt.Errorf("sqlite: migrations: %w", err)
+	}
+	if _, err := p.Up(ctx); err != nil {
+		return fmt.Errorf("sqlite: migrate %s: %w", db.path, err)
+	}
+	return nil
+}
+
+// Close closes both pools.
+func (db *DB) Close() error {
+	err := db.write.Close()
+	if db.read != db.write {
+		err = errors.Join(err, db.read.Close())
+	}
+	return err
+}
+
+// Ping runs a query, and also checks that the file it opened is still the one
+// at its path: an open SQLite handle keeps working on a deleted file, and
+// everything written there would vanish at the next start.
+func (db *DB) Ping(ctx context.Context) error {
+	var one int
+	if err := db.read.QueryRowContext(ctx, "SELECT 1").Scan(&one); err != nil {
+		return fmt.Errorf("sqlite: ping: %w", err)
+	}
+	if db.inode != 0 {
+		ino, err := inode(db.path)
+		if err != nil {
+			return fmt.Errorf("sqlite: ping: %w", err)
+		}
+		if ino != db.inode {
+			return fmt.Errorf("sqlite: ping: %s was replaced since it was opened", db.path)
+		}
+	}
+	return nil
+}
+
+func inode(path string) (uint64, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		return st.Ino, nil
+	}
+	return 0, nil
+}
+
+// canonicalID returns the canonical form of a séance id, or false when id is
+// not a UUID at all (and so cannot name any séance).
+func canonicalID(id string) (string, bool) {
+	u, err := uuid.Parse(id)
+	if err != nil {
+		return "", false
+	}
+	return u.String(), true
+}
+
+func micros(t time.Time) int64 { return t.UnixMicro() }
+
+func fromMicros(v int64) time.Time { return time.UnixMicro(v).UTC() }
+
+func optMicros(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return t.UnixMicro()
+}
+
+func fromOptMicros(v sql.NullInt64) *time.Time {
+	if !v.Valid {
+		return nil
+	}
+	t := fromMicros(v.Int64)
+	return &t
+}
+
+const sessionColumns = `id, name, max_users, spirit, created_at, ended_at, last_seq,
+	(SELECT count(*) FROM participants p WHERE p.session_id = sessions.id AND p.removed_at IS NULL)`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanSession(row scanner) (*seance.Session, error) {
+	var (
+		s       seance.Session
+		created int64
+		ended   sql.NullInt64
+	)
+	if err := row.Scan(&s.ID, &s.Name, &s.MaxUsers, &s.Spirit, &created, &ended, &s.LastSeq, &s.ParticipantCount); err != nil {
+		return nil, err
+	}
+	s.CreatedAt = fromMicros(created)
+	s.EndedAt = fromOptMicros(ended)
+	return &s, nil
+}
+
+// CreateSession stores s.
+func (db *DB) CreateSession(ctx context.Context, s *seance.Session) error {
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO sessions (id, name, max_users, spirit, created_at, ended_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Name, s.MaxUsers, s.Spirit, micros(s.CreatedAt), optMicros(s.EndedAt), s.LastSeq)
+	if err != nil {
+		return fmt.Errorf("sqlite: create session: %w", err)
+	}
+	return nil
+}
+
+// Session returns the séance with the given id.
+func (db *DB) Session(ctx context.Context, id string) (*seance.Session, error) {
+	return db.session(ctx, db.read, id)
+}
+
+type querier interface {
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (db *DB) session(ctx context.Context, q querier, id string) (*seance.Session, error) {
+	cid, ok := canonicalID(id)
+	if !ok {
+		return nil, seance.SessionNotFound(id)
+	}
+	s, err := scanSession(q.QueryRowContext(ctx, `SELECT `+sessionColumns+` FROM sessions WHERE id = ?`, cid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, seance.SessionNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: session: %w", err)
+	}
+	return s, nil
+}
+
+// EndSession marks the séance ended; an ended séance keeps its first end time.
+func (db *DB) EndSession(ctx context.Context, id string, at time.Time) (*seance.Session, error) {
+	cid, ok := canonicalID(id)
+	if !ok {
+		return nil, seance.SessionNotFound(id)
+	}
+	var s *seance.Session
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `UPDATE sessions SET ended_at = ? WHERE id = ? AND ended_at IS NULL`, micros(at), cid); err != nil {
+			return err
+		}
+		var err error
+		s, err = db.session(ctx, tx, id)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("end session", err)
+	}
+	return s, nil
+}
+
+// AddParticipant stores p in an active séance.
+func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
+	cid, ok := canonicalID(p.SessionID)
+	if !ok {
+		return seance.SessionNotFound(p.SessionID)
+	}
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var ended sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT ended_at FROM sessions WHERE id = ?`, cid).Scan(&ended)
+		if errors.Is(err, sql.ErrNoRows) {
+			return seance.SessionNotFound(p.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		if ended.Valid {
+			return seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", p.SessionID)
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)`,
+			p.ID, cid, p.UserID, p.Name, micros(p.JoinedAt), optMicros(p.RemovedAt))
+		return err
+	})
+	return wrap("add participant", err)
+}
+
+// Participants returns the séance's participants who were not removed.
+func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Participant, error) {
+	cid, ok := canonicalID(sessionID)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT id, session_id, user_id, name, joined_at, removed_at FROM participants
+		 WHERE session_id = ? AND removed_at IS NULL ORDER BY n`, cid)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: participants: %w", err)
+	}
+	defer rows.Close()
+	var ps []seance.Participant
+	for rows.Next() {
+		var (
+			p       seance.Participant
+			joined  int64
+			removed sql.NullInt64
+		)
+		if err := rows.Scan(&p.ID, &p.SessionID, &p.UserID, &p.Name, &joined, &removed); err != nil {
+			return nil, fmt.Errorf("sqlite: participants: %w", err)
+		}
+		p.JoinedAt = fromMicros(joined)
+		p.RemovedAt = fromOptMicros(removed)
+		ps = append(ps, p)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: participants: %w", err)
+	}
+	return ps, nil
+}
+
+// AppendMessage stores m with the séance's next sequence number, taken in the
+// same transaction so that no two messages share one and none is skipped.
+func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
+	cid, ok := canonicalID(m.SessionID)
+	if !ok {
+		return seance.SessionNotFound(m.SessionID)
+	}
+	var timings any
+	if m.LetterTimings != nil {
+		b, err := json.Marshal(m.LetterTimings)
+		if err != nil {
+			return fmt.Errorf("sqlite: append message: %w", err)
+		}
+		timings = string(b)
+	}
+	var replyTo any
+	if m.ReplyTo != "" {
+		replyTo = m.ReplyTo
+	}
+	var seq int64
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, `UPDATE sessions SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq`, cid).Scan(&seq)
+		if errors.Is(err, sql.ErrNoRows) {
+			return seance.SessionNotFound(m.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		_, err = tx.ExecContext(ctx,
+			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, cid, seq, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings, micros(m.Timestamp))
+		return err
+	})
+	if err != nil {
+		return wrap("append message", err)
+	}
+	m.Seq = seq
+	return nil
+}
+
+// Messages returns up to limit messages after afterSeq, oldest first.
+func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error) {
+	cid, ok := canonicalID(sessionID)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at
+		 FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`, cid, afterSeq, limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	defer rows.Close()
+	var ms []seance.Message
+	for rows.Next() {
+		var (
+			m       seance.Message
+			replyTo sql.NullString
+			timings sql.NullString
+			created int64
+		)
+		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &created); err != nil {
+			return nil, fmt.Errorf("sqlite: messages: %w", err)
+		}
+		m.ReplyTo = replyTo.String
+		if timings.Valid {
+			if err := json.Unmarshal([]byte(timings.String), &m.LetterTimings); err != nil {
+				return nil, fmt.Errorf("sqlite: messages: letter timings of %s: %w", m.ID, err)
+			}
+		}
+		m.Timestamp = fromMicros(created)
+		ms = append(ms, m)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	return ms, nil
+}
+
+// EnsureState returns the value under key, storing value first if there is none.
+func (db *DB) EnsureState(ctx context.Context, key, value string) (string, error) {
+	var got string
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO server_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value); err != nil {
+			return err
+		}
+		return tx.QueryRowContext(ctx, `SELECT value FROM server_state WHERE key = ?`, key).Scan(&got)
+	})
+	if err != nil {
+		return "", wrap("ensure state", err)
+	}
+	return got, nil
+}
+
+func (db *DB) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := db.write.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(tx); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+
+// wrap adds context to infrastructure errors and lets domain errors through
+// as they are, so their codes reach the client.
+func wrap(op string, err error) error {
+	if err == nil {
+		return nil
+	}
+	var e *seance.Error
+	if errors.As(err, &e) {
+		return err
+	}
+	return fmt.Errorf("sqlite: %s: %w", op, err)
+}

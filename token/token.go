@@ -1,0 +1,105 @@
+// Package token issues and checks the signed tokens of Séance (HS256 JWTs):
+// the host token that lets a séance's creator end it, and later the
+// participant tokens of joins. A token names exactly one séance.
+package token
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/seancehq/seance"
+)
+
+// Roles a token can carry.
+const (
+	RoleHost        = "host"
+	RoleParticipant = "participant"
+)
+
+const issuer = "seance"
+
+// Claims is what a valid token says.
+type Claims struct {
+	SessionID     string
+	Role          string
+	ParticipantID string // participant tokens only
+}
+
+type jwtClaims struct {
+	Role          string `json:"role"`
+	ParticipantID string `json:"pid,omitempty"`
+	jwt.RegisteredClaims
+}
+
+// Issuer signs and verifies tokens with one secret.
+type Issuer struct {
+	key []byte
+	ttl time.Duration
+	now func() time.Time
+}
+
+// MinSecretLen is the shortest secret accepted: HS256 wants at least 256 bits.
+const MinSecretLen = 32
+
+// NewIssuer returns an Issuer whose tokens live for ttl. now is the clock.
+func NewIssuer(secret []byte, ttl time.Duration, now func() time.Time) (*Issuer, error) {
+	if len(secret) < MinSecretLen {
+		return nil, fmt.Errorf("token: secret of %d bytes is too short (want at least %d)", len(secret), MinSecretLen)
+	}
+	return &Issuer{key: secret, ttl: ttl, now: now}, nil
+}
+
+// Issue returns a signed token carrying c.
+func (i *Issuer) Issue(c Claims) (string, error) {
+	now := i.now()
+	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
+		Role:          c.Role,
+		ParticipantID: c.ParticipantID,
+		RegisteredClaims: jwt.RegisteredClaims{
+			Issuer:    issuer,
+			Subject:   c.SessionID,
+			IssuedAt:  jwt.NewNumericDate(now),
+			ExpiresAt: jwt.NewNumericDate(now.Add(i.ttl)),
+		},
+	})
+	s, err := t.SignedString(i.key)
+	if err != nil {
+		return "", fmt.Errorf("token: sign: %w", err)
+	}
+	return s, nil
+}
+
+// Verify checks the signature and expiry of raw and returns its claims.
+// Any failure is EUnauthorized: the caller did not prove who it is.
+func (i *Issuer) Verify(raw string) (Claims, error) {
+	var c jwtClaims
+	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return i.key, nil },
+		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
+		jwt.WithIssuer(issuer),
+		jwt.WithExpirationRequired(),
+		jwt.WithTimeFunc(i.now),
+	)
+	if err != nil {
+		msg := "Invalid token."
+		if errors.Is(err, jwt.ErrTokenExpired) {
+			msg = "Token expired."
+		}
+		return Claims{}, seance.Errorf(seance.EUnauthorized, "%s", msg)
+	}
+	if c.Subject == "" || c.Role == "" {
+		return Claims{}, seance.Errorf(seance.EUnauthorized, "Invalid token.")
+	}
+	return Claims{SessionID: c.Subject, Role: c.Role, ParticipantID: c.ParticipantID}, nil
+}
+
+// Require checks that the claims allow role in the séance: EForbidden if
+// the token is valid but for another séance or role.
+func (c Claims) Require(sessionID, role string) error {
+	if c.SessionID != sessionID || c.Role != role {
+		return seance.Errorf(seance.EForbidden, "This token does not allow that in this séance.")
+	}
+	return nil
+}
