@@ -19,10 +19,10 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/httpapi"
+	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
-	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/token"
 )
 
@@ -249,7 +249,6 @@ func (ts *testServer) appendMessages(t *testing.T, sessionID string, n int) {
 		}
 	}
 }
-
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 

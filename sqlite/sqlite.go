@@ -32,12 +32,26 @@ var migrations embed.FS
 // connections would wait on the busy timeout and stretch latency. So writes go
 // through a pool of exactly one connection (queued by database/sql, fairly),
 // while reads use their own pool and run in parallel under WAL.
+//
+// SQLite would otherwise checkpoint the WAL inside whichever commit crosses
+// the threshold, making that one request pay for everyone's writes (the p99
+// of creating a séance was twice as long). Automatic checkpoints are off;
+// a background loop on its own connection checkpoints passively instead,
+// which never blocks writers.
 type DB struct {
 	path  string
 	inode uint64 // of the file as opened; see Ping
 	write *sql.DB
 	read  *sql.DB
+
+	checkpoints *sql.DB
+	stop        chan struct{}
+	stopped     chan struct{}
 }
+
+// checkpointEvery is how often the background loop folds the WAL back into
+// the database file.
+const checkpointEvery = time.Second
 
 var _ seance.Store = (*DB)(nil)
 
@@ -50,7 +64,7 @@ func Open(ctx context.Context, path string) (*DB, error) {
 	memory := path == ":memory:"
 	dsn := "file:" + path + "?_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_txlock=immediate"
 	if !memory {
-		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)"
+		dsn += "&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=wal_autocheckpoint(0)"
 	}
 	write, err := sql.Open("sqlite", dsn)
 	if err != nil {
@@ -72,6 +86,13 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		read.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 		read.SetMaxIdleConns(max(4, runtime.GOMAXPROCS(0)))
 		db.read = read
+		if db.checkpoints, err = sql.Open("sqlite", dsn); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("sqlite: open %s for checkpoints: %w", path, err)
+		}
+		db.checkpoints.SetMaxOpenConns(1)
+		db.stop, db.stopped = make(chan struct{}), make(chan struct{})
+		go db.checkpointLoop()
 		if db.inode, err = inode(path); err != nil {
 			db.Close()
 			return nil, fmt.Errorf("sqlite: %w", err)
@@ -100,9 +121,38 @@ func (db *DB) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Close closes both pools.
+func (db *DB) checkpointLoop() {
+	defer close(db.stopped)
+	tick := time.NewTicker(checkpointEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-db.stop:
+			return
+		case <-tick.C:
+			// A failed passive checkpoint is retried at the next tick; the
+			// WAL only grows meanwhile, nothing is lost.
+			_, _ = db.checkpoints.Exec("PRAGMA wal_checkpoint(PASSIVE)")
+		}
+	}
+}
+
+// Close stops the checkpoint loop, folds the WAL into the database file and
+// closes every pool. Calling it twice is harmless.
 func (db *DB) Close() error {
-	err := db.write.Close()
+	var err error
+	if db.stop != nil {
+		select {
+		case <-db.stop:
+			return nil
+		default:
+		}
+		close(db.stop)
+		<-db.stopped
+		_, _ = db.checkpoints.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
+		err = db.checkpoints.Close()
+	}
+	err = errors.Join(err, db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
