@@ -20,6 +20,13 @@ const (
 	EMethod          = "METHOD_NOT_ALLOWED"
 	ERateLimited     = "RATE_LIMITED"
 	EInternal        = "INTERNAL_ERROR"
+
+	EParticipantNotFound = "PARTICIPANT_NOT_FOUND"
+	ERemoved             = "REMOVED"
+	ESpiritBusy          = "SPIRIT_BUSY"
+	EEmptyMessage        = "EMPTY_MESSAGE"
+	EMessageTooLong      = "MESSAGE_TOO_LONG"
+	EUnknownEvent        = "UNKNOWN_EVENT"
 )
 
 // Error is a failure a client can act on: a contract code, a human message and

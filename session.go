@@ -82,3 +82,24 @@ func (ns NewSession) Validate(spirits SpiritCatalog, id string, now time.Time) (
 // Timestamp truncates t to the precision every store keeps (microseconds, in
 // UTC), so that a value read back equals the value written.
 func Timestamp(t time.Time) time.Time { return t.UTC().Truncate(time.Microsecond) }
+
+// ParticipantName trims name and checks it: 1 to 32 characters.
+func ParticipantName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if n := utf8.RuneCountInString(name); n < 1 || n > MaxParticipantName || !utf8.ValidString(name) {
+		return "", Errorf(EValidation, "name must be 1 to %d characters.", MaxParticipantName).With("field", "name")
+	}
+	return name, nil
+}
+
+// QuestionText trims a question and checks it: not empty, at most 500 characters.
+func QuestionText(text string) (string, error) {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return "", Errorf(EEmptyMessage, "Ask something: the message is empty.")
+	}
+	if utf8.RuneCountInString(text) > MaxQuestionLen {
+		return "", Errorf(EMessageTooLong, "A question can have at most %d characters.", MaxQuestionLen).With("max", MaxQuestionLen)
+	}
+	return text, nil
+}

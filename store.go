@@ -22,12 +22,29 @@ type Store interface {
 	// Participants returns the séance's participants who were not removed,
 	// in joining order.
 	Participants(ctx context.Context, sessionID string) ([]Participant, error)
+	// Participant returns one participant of the séance by its id, removed
+	// or not. EParticipantNotFound if there is none.
+	Participant(ctx context.Context, sessionID, id string) (*Participant, error)
+	// EnsureParticipant returns the séance's participant whose UserID is
+	// p.UserID, storing p first if there is none; an existing one takes
+	// p.Name (a participant's name is the one of its latest join). A removed
+	// participant is returned as it is, RemovedAt set, for the caller to
+	// refuse. ESessionNotFound, ESessionEnded as AddParticipant.
+	EnsureParticipant(ctx context.Context, p *Participant) (*Participant, error)
+	// RemoveParticipant marks removed the séance's participant whose ID or
+	// UserID is key, and returns it; removing twice keeps the first time.
+	// EParticipantNotFound if there is none.
+	RemoveParticipant(ctx context.Context, sessionID, key string, at time.Time) (*Participant, error)
 
 	// AppendMessage stores m, assigning m.Seq (the séance's next sequence
 	// number) in the same transaction. ESessionNotFound if the séance is absent.
 	AppendMessage(ctx context.Context, m *Message) error
 	// Messages returns up to limit messages with Seq > afterSeq, oldest first.
 	Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]Message, error)
+	// PendingQuestions returns the séance's questions (messages not from the
+	// spirit) that no spirit message replies to, oldest first: after a
+	// restart they are still owed an answer.
+	PendingQuestions(ctx context.Context, sessionID string) ([]Message, error)
 
 	// EnsureState returns the value stored under key, storing value first if
 	// the key is absent. Concurrent callers (several nodes) all get the same value.

@@ -18,6 +18,8 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/httpapi"
+	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
@@ -52,10 +54,17 @@ func BenchmarkCreateGet(b *testing.B) {
 
 func benchCreateGet(b *testing.B, store seance.Store) {
 	tokens, _ := token.NewIssuer([]byte(testSecret), time.Hour, time.Now)
+	spirits := spirit.NewCatalog(spirit.BuiltinPersonas())
+	rooms := hub.New(hub.Config{
+		Store: store, Broker: inmem.NewBroker(), Spirit: spirit.Placeholder{}, Persona: spirits.Persona,
+		Logger: slog.New(slog.DiscardHandler), Now: time.Now, NewID: uuid.NewString, Timings: spirit.LetterTimings,
+	})
+	defer rooms.Shutdown(context.Background())
 	srv := httpapi.New(httpapi.Deps{
 		Store:       store,
+		Rooms:       rooms,
 		Tokens:      tokens,
-		Spirits:     spirit.NewCatalog(spirit.BuiltinPersonas()),
+		Spirits:     spirits,
 		Logger:      slog.New(slog.NewJSONHandler(io.Discard, nil)),
 		CORSOrigins: []string{"http://localhost:3000"},
 		Version:     "bench",

@@ -19,6 +19,8 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/httpapi"
+	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
@@ -101,6 +103,7 @@ type testServer struct {
 	store  seance.Store
 	tokens *token.Issuer
 	logs   *syncBuffer
+	rooms  *hub.Hub
 }
 
 const testSecret = "test-secret-test-secret-test-secret!"
@@ -112,26 +115,46 @@ func newServer(t *testing.T, store seance.Store) *testServer {
 
 func newServerWith(t *testing.T, store seance.Store, override func(*depsOverride)) *testServer {
 	t.Helper()
-	o := depsOverride{origins: []string{"http://localhost:3000"}}
+	o := depsOverride{origins: []string{"http://localhost:3000"}, spirit: spirit.Placeholder{}}
 	override(&o)
 	logs := &syncBuffer{}
 	tokens, err := token.NewIssuer([]byte(testSecret), time.Hour, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
+	spirits := spirit.NewCatalog(spirit.BuiltinPersonas())
+	rooms := hub.New(hub.Config{
+		Store:     store,
+		Broker:    inmem.NewBroker(),
+		Spirit:    o.spirit,
+		Persona:   spirits.Persona,
+		Logger:    slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:       time.Now,
+		NewID:     uuid.NewString,
+		Timings:   spirit.LetterTimings,
+		PingEvery: o.pingEvery,
+	})
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		rooms.Shutdown(ctx)
+	})
 	srv := httpapi.New(httpapi.Deps{
 		Store:       store,
+		Rooms:       rooms,
 		Tokens:      tokens,
-		Spirits:     spirit.NewCatalog(spirit.BuiltinPersonas()),
+		Spirits:     spirits,
 		Logger:      slog.New(slog.NewJSONHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		CORSOrigins: o.origins,
 		Version:     "test",
 		Now:         time.Now,
 		NewID:       uuid.NewString,
+
+		IdentifyTimeout: o.identifyTimeout,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
-	return &testServer{Server: ts, store: store, tokens: tokens, logs: logs}
+	return &testServer{Server: ts, store: store, tokens: tokens, logs: logs, rooms: rooms}
 }
 
 // reply is a decoded response.
@@ -253,4 +276,9 @@ func (ts *testServer) appendMessages(t *testing.T, sessionID string, n int) {
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // depsOverride changes what newServerWith passes to the server.
-type depsOverride struct{ origins []string }
+type depsOverride struct {
+	origins   []string
+	spirit    seance.Spirit
+	pingEvery       time.Duration
+	identifyTimeout time.Duration
+}

@@ -179,6 +179,14 @@ func schemas() map[string]any {
 			"session":  ref("Session"),
 			"messages": arrayOf(ref("Message")),
 		}),
+		"JoinRequest": object([]string{"name"}, map[string]any{"name": map[string]any{"type": "string", "description": "1–32 characters after trimming"}}),
+		"Participant": object([]string{"id", "name", "joined_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime}),
+		"RemovedParticipant": object([]string{"id", "name", "joined_at", "removed_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime, "removed_at": dateTime}),
+		"Joined": object([]string{"participant", "token", "ws_url"}, map[string]any{
+			"participant": ref("Participant"),
+			"token":       map[string]any{"type": "string", "description": "JWT for /ws/{id}?token="},
+			"ws_url":      map[string]any{"type": "string", "description": "path of the WebSocket to open, token included"},
+		}),
 		"Spirit": object([]string{"id", "name", "description"}, map[string]any{"id": str, "name": str, "description": str}),
 		"Health": object([]string{"status", "database", "timestamp"}, map[string]any{
 			"status":    map[string]any{"type": "string", "enum": []string{"healthy", "unhealthy"}},

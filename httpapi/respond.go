@@ -22,7 +22,7 @@ func status(code string) int {
 		return http.StatusUnauthorized
 	case seance.EForbidden:
 		return http.StatusForbidden
-	case seance.ESessionNotFound, seance.ENotFound:
+	case seance.ESessionNotFound, seance.ENotFound, seance.EParticipantNotFound:
 		return http.StatusNotFound
 	case seance.EMethod:
 		return http.StatusMethodNotAllowed

@@ -77,6 +77,43 @@ func (s *Server) routeTable() []route {
 				404: notFound,
 			},
 		}},
+		{http.MethodPost, "/api/sessions/{id}/join", s.join, operation{
+			id: "joinSession", tag: "participants", summary: "Join a séance by name; returns the token the WebSocket connects with",
+			params: []param{idParam},
+			body:   ref("JoinRequest"),
+			responses: map[int]response{
+				201: enveloped("The participant, its token and the WebSocket URL to open.", ref("Joined")),
+				400: errResponse("VALIDATION_ERROR (name 1–32 characters) or INVALID_JSON."),
+				404: notFound,
+				409: errResponse("SESSION_FULL: max_users participants are connected."),
+				410: errResponse("SESSION_ENDED."),
+				413: errResponse("PAYLOAD_TOO_LARGE."),
+			},
+		}},
+		{http.MethodDelete, "/api/sessions/{id}/participants/{participant_id}", s.removeParticipant, operation{
+			id: "removeParticipant", tag: "participants", summary: "Remove a participant (host only): its connections close with 4403",
+			params: []param{idParam, {name: "participant_id", in: "path", required: true, description: "the participant's id (or its user_id)", schema: strSchema("")}},
+			bearer: true,
+			responses: map[int]response{
+				200: enveloped("The removed participant.", ref("RemovedParticipant")),
+				401: errResponse("UNAUTHORIZED: no valid host token."),
+				403: errResponse("FORBIDDEN: the token is for another séance."),
+				404: errResponse("SESSION_NOT_FOUND or PARTICIPANT_NOT_FOUND."),
+			},
+		}},
+		{http.MethodGet, "/ws/{id}", s.websocket, operation{
+			id: "websocket", tag: "real-time", summary: "The séance's WebSocket (upgrade). ?token= from /join, or the [orig] identify frame; ?last_seq=N resumes",
+			params: []param{
+				idParam,
+				{name: "token", in: "query", description: "participant token from /join", schema: strSchema("")},
+				{name: "last_seq", in: "query", description: "resume: replay every persisted event after this seq", schema: intSchema(0, 0)},
+			},
+			responses: map[int]response{
+				101: {description: "Switching to the WebSocket protocol; refusals then come as an error event and a close code (4001, 4004, 4008, 4009, 4010, 4403)."},
+				400: errResponse("Not a WebSocket request, or VALIDATION_ERROR (last_seq)."),
+				403: errResponse("FORBIDDEN: origin not allowed."),
+			},
+		}},
 		{http.MethodGet, "/api/spirits", s.spirits, operation{
 			id: "listSpirits", tag: "spirits", summary: "The personas a séance can choose",
 			responses: map[int]response{200: enveloped("Personas, the default first.", arrayOf(ref("Spirit")))},

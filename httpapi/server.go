@@ -9,8 +9,11 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/gorilla/websocket"
+
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/token"
+	"github.com/seancehq/seance/wire"
 )
 
 // MaxBodyBytes is the largest request body accepted.
@@ -19,6 +22,7 @@ const MaxBodyBytes = 64 << 10
 // Deps is everything the HTTP surface needs.
 type Deps struct {
 	Store   seance.Store
+	Rooms   Rooms
 	Tokens  *token.Issuer
 	Spirits Spirits
 	Logger  *slog.Logger
@@ -27,6 +31,9 @@ type Deps struct {
 	Version     string
 	Now         func() time.Time
 	NewID       func() string
+	// IdentifyTimeout is how long a WebSocket client without a token has to
+	// send its identify frame (default: the contract's 10 s).
+	IdentifyTimeout time.Duration
 }
 
 // Spirits is what the API needs to know about personas.
@@ -39,14 +46,18 @@ type Spirits interface {
 type Server struct {
 	Deps
 	started time.Time
-	routes  []route
-	mux     *http.ServeMux
+	routes   []route
+	mux      *http.ServeMux
+	upgrader *websocket.Upgrader
 	h       http.Handler
 }
 
 // New returns the whole HTTP surface as one handler.
 func New(d Deps) *Server {
-	s := &Server{Deps: d, started: d.Now()}
+	if d.IdentifyTimeout == 0 {
+		d.IdentifyTimeout = wire.IdentifyTimeout
+	}
+	s := &Server{Deps: d, started: d.Now(), upgrader: newUpgrader()}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	s.register()

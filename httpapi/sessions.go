@@ -24,6 +24,14 @@ type sessionView struct {
 	LastSeq          int64      `json:"last_seq"`
 }
 
+// viewSession is the séance as clients see it; participant_count is who is
+// connected now.
+func (s *Server) viewSession(sess *seance.Session) sessionView {
+	v := viewSession(sess)
+	v.ParticipantCount = s.Rooms.Present(sess.ID)
+	return v
+}
+
 func viewSession(s *seance.Session) sessionView {
 	return sessionView{
 		ID:               s.ID,
@@ -142,7 +150,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/sessions/"+sess.ID)
-	s.ok(w, r, http.StatusCreated, createdSession{sessionView: viewSession(sess), HostToken: host})
+	s.ok(w, r, http.StatusCreated, createdSession{sessionView: s.viewSession(sess), HostToken: host})
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
@@ -151,26 +159,12 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.ok(w, r, http.StatusOK, viewSession(sess))
+	s.ok(w, r, http.StatusOK, s.viewSession(sess))
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
-	raw, ok := bearer(r)
-	if !ok {
-		s.fail(w, r, seance.Errorf(seance.EUnauthorized, "Ending a séance needs its host token: Authorization: Bearer <host_token>."))
-		return
-	}
-	claims, err := s.Tokens.Verify(raw)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if _, err := s.Store.Session(r.Context(), id); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := claims.Require(id, token.RoleHost); err != nil {
+	if err := s.requireHost(r, id); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -179,7 +173,27 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.ok(w, r, http.StatusOK, viewSession(sess))
+	if err := s.Rooms.EndSession(r.Context(), id, "ended_by_host"); err != nil {
+		s.logger(r).Error("tell the room the séance ended", "session_id", id, "err", err)
+	}
+	s.ok(w, r, http.StatusOK, s.viewSession(sess))
+}
+
+// requireHost checks the request's host token for the séance: 401 without a
+// valid token, 404 for an unknown séance, 403 for a token of another.
+func (s *Server) requireHost(r *http.Request, sessionID string) error {
+	raw, ok := bearer(r)
+	if !ok {
+		return seance.Errorf(seance.EUnauthorized, "This needs the séance's host token: Authorization: Bearer <host_token>.")
+	}
+	claims, err := s.Tokens.Verify(raw)
+	if err != nil {
+		return err
+	}
+	if _, err := s.Store.Session(r.Context(), sessionID); err != nil {
+		return err
+	}
+	return claims.Require(sessionID, token.RoleHost)
 }
 
 // bearer returns the token of an "Authorization: Bearer …" header.

@@ -55,7 +55,7 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request) {
 		s.ok(w, r, http.StatusOK, struct {
 			Session  sessionView   `json:"session"`
 			Messages []messageView `json:"messages"`
-		}{viewSession(sess), viewMessages(msgs)})
+		}{s.viewSession(sess), viewMessages(msgs)})
 		return
 	}
 	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")

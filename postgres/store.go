@@ -168,6 +168,22 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 	return nil
 }
 
+const participantColumns = `id, session_id, user_id, name, joined_at, removed_at`
+
+func scanParticipant(row pgx.Row) (*seance.Participant, error) {
+	var p seance.Participant
+	if err := row.Scan(&p.ID, &p.SessionID, &p.UserID, &p.Name, &p.JoinedAt, &p.RemovedAt); err != nil {
+		return nil, err
+	}
+	p.JoinedAt = p.JoinedAt.UTC()
+	p.RemovedAt = utcPtr(p.RemovedAt)
+	return &p, nil
+}
+
+func participantNotFound(key string) error {
+	return seance.Errorf(seance.EParticipantNotFound, "No such participant.").With("participant_id", key)
+}
+
 // Participants returns the séance's participants who were not removed, in
 // joining order. An id that names no séance has no participants.
 func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Participant, error) {
@@ -177,7 +193,7 @@ func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Part
 		return out, nil
 	}
 	rows, err := db.pool.Query(ctx,
-		`SELECT id, session_id, user_id, name, joined_at, removed_at
+		`SELECT `+participantColumns+`
 		 FROM participants
 		 WHERE session_id = $1 AND removed_at IS NULL
 		 ORDER BY n`, sid)
@@ -186,18 +202,120 @@ func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Part
 	}
 	defer rows.Close()
 	for rows.Next() {
-		var p seance.Participant
-		if err := rows.Scan(&p.ID, &p.SessionID, &p.UserID, &p.Name, &p.JoinedAt, &p.RemovedAt); err != nil {
+		p, err := scanParticipant(rows)
+		if err != nil {
 			return nil, fmt.Errorf("postgres: participants of %s: %w", sessionID, err)
 		}
-		p.JoinedAt = p.JoinedAt.UTC()
-		p.RemovedAt = utcPtr(p.RemovedAt)
-		out = append(out, p)
+		out = append(out, *p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("postgres: participants of %s: %w", sessionID, err)
 	}
 	return out, nil
+}
+
+// Participant returns one participant of the séance, removed or not. Ids that
+// are not UUIDs name nobody, and must not reach the database as a type error.
+func (db *DB) Participant(ctx context.Context, sessionID, id string) (*seance.Participant, error) {
+	sid, err := uuid.Parse(sessionID)
+	if err != nil {
+		return nil, participantNotFound(id)
+	}
+	pid, err := uuid.Parse(id)
+	if err != nil {
+		return nil, participantNotFound(id)
+	}
+	p, err := scanParticipant(db.pool.QueryRow(ctx,
+		`SELECT `+participantColumns+` FROM participants WHERE session_id = $1 AND id = $2`, sid, pid))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, participantNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: participant %s of %s: %w", id, sessionID, err)
+	}
+	return p, nil
+}
+
+// EnsureParticipant returns the séance's participant with p.UserID, storing p
+// if there is none.
+func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*seance.Participant, error) {
+	sid, err := sessionID(p.SessionID)
+	if err != nil {
+		return nil, err
+	}
+	pid, err := uuid.Parse(p.ID)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: ensure participant: id %q: %w", p.ID, err)
+	}
+	var got *seance.Participant
+	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
+		// FOR SHARE as in AddParticipant: nobody joins a séance that a
+		// concurrent EndSession is ending.
+		var endedAt *time.Time
+		err := tx.QueryRow(ctx,
+			`SELECT ended_at FROM sessions WHERE id = $1 FOR SHARE`, sid).Scan(&endedAt)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return seance.SessionNotFound(p.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		if endedAt != nil {
+			return seance.Errorf(seance.ESessionEnded, "Séance has ended.").With("session_id", p.SessionID)
+		}
+		// DO UPDATE rather than DO NOTHING: it waits for a concurrent
+		// insert of the same user to commit and then returns that row,
+		// where DO NOTHING would return no row at all. A removed
+		// participant keeps the name the host removed, so that the caller
+		// refuses (and reports) the one that was removed.
+		got, err = scanParticipant(tx.QueryRow(ctx,
+			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at)
+			 VALUES ($1, $2, $3, $4, $5, $6)
+			 ON CONFLICT (session_id, user_id) DO UPDATE
+			 SET name = CASE WHEN participants.removed_at IS NULL THEN excluded.name ELSE participants.name END
+			 RETURNING `+participantColumns,
+			pid, sid, p.UserID, p.Name, seance.Timestamp(p.JoinedAt), dbTime(p.RemovedAt)))
+		return err
+	})
+	if err != nil {
+		if isDomain(err) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("postgres: ensure participant in %s: %w", p.SessionID, err)
+	}
+	return got, nil
+}
+
+// RemoveParticipant marks removed the séance's participant whose id or
+// user_id is key, keeping the first removal time.
+func (db *DB) RemoveParticipant(ctx context.Context, sessionID, key string, at time.Time) (*seance.Participant, error) {
+	sid, err := uuid.Parse(sessionID)
+	if err != nil {
+		return nil, participantNotFound(key)
+	}
+	// user_id is the client's free text: a key that is not a UUID can only
+	// be a user_id, and comparing it with the uuid column would be a type
+	// error. When it spells another participant's id too, the id wins,
+	// being the unambiguous name.
+	var pid *uuid.UUID
+	if u, err := uuid.Parse(key); err == nil {
+		pid = &u
+	}
+	p, err := scanParticipant(db.pool.QueryRow(ctx,
+		`UPDATE participants SET removed_at = COALESCE(removed_at, $4)
+		 WHERE id = (SELECT id FROM participants
+		             WHERE session_id = $1 AND (id = $2 OR user_id = $3)
+		             ORDER BY id IS NOT DISTINCT FROM $2 DESC, n
+		             LIMIT 1)
+		 RETURNING `+participantColumns,
+		sid, pid, key, seance.Timestamp(at)))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, participantNotFound(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: remove participant %s of %s: %w", key, sessionID, err)
+	}
+	return p, nil
 }
 
 // AppendMessage stores m with the séance's next sequence number and sets m.Seq.
@@ -261,16 +379,17 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	return nil
 }
 
+const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at`
+
 // Messages returns up to limit messages of the séance with Seq > afterSeq,
 // oldest first. An id that names no séance has no messages.
 func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error) {
-	out := []seance.Message{}
 	sid, err := uuid.Parse(sessionID)
 	if err != nil || limit <= 0 {
-		return out, nil
+		return []seance.Message{}, nil
 	}
 	rows, err := db.pool.Query(ctx,
-		`SELECT id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at
+		`SELECT `+messageColumns+`
 		 FROM messages
 		 WHERE session_id = $1 AND seq > $2
 		 ORDER BY seq
@@ -278,7 +397,41 @@ func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, li
 	if err != nil {
 		return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
 	}
+	out, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
+	}
+	return out, nil
+}
+
+// PendingQuestions returns the séance's questions that no spirit message
+// answers, oldest first. An id that names no séance has none.
+func (db *DB) PendingQuestions(ctx context.Context, sessionID string) ([]seance.Message, error) {
+	sid, err := uuid.Parse(sessionID)
+	if err != nil {
+		return []seance.Message{}, nil
+	}
+	rows, err := db.pool.Query(ctx,
+		`SELECT `+messageColumns+`
+		 FROM messages q
+		 WHERE q.session_id = $1 AND NOT q.is_spirit
+		   AND NOT EXISTS (SELECT 1 FROM messages a
+		                   WHERE a.session_id = q.session_id AND a.reply_to = q.id AND a.is_spirit)
+		 ORDER BY q.seq`, sid)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending questions of %s: %w", sessionID, err)
+	}
+	out, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: pending questions of %s: %w", sessionID, err)
+	}
+	return out, nil
+}
+
+// scanMessages reads and closes rows of messageColumns.
+func scanMessages(rows pgx.Rows) ([]seance.Message, error) {
 	defer rows.Close()
+	out := []seance.Message{}
 	for rows.Next() {
 		var (
 			m       seance.Message
@@ -286,23 +439,20 @@ func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, li
 			timings []byte
 		)
 		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &m.Timestamp); err != nil {
-			return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
+			return nil, err
 		}
 		if replyTo != nil {
 			m.ReplyTo = *replyTo
 		}
 		if timings != nil {
 			if err := json.Unmarshal(timings, &m.LetterTimings); err != nil {
-				return nil, fmt.Errorf("postgres: messages of %s: letter timings of %s: %w", sessionID, m.ID, err)
+				return nil, fmt.Errorf("letter timings of %s: %w", m.ID, err)
 			}
 		}
 		m.Timestamp = m.Timestamp.UTC()
 		out = append(out, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("postgres: messages of %s: %w", sessionID, err)
-	}
-	return out, nil
+	return out, rows.Err()
 }
 
 // EnsureState returns the value stored under key, storing value first if the

@@ -70,3 +70,11 @@ func (c *Catalog) DefaultSpirit() string { return c.list[0].ID }
 
 // Personas returns every persona, default first.
 func (c *Catalog) Personas() []seance.Persona { return c.list }
+
+// Persona returns the persona with that id, or the default one.
+func (c *Catalog) Persona(id string) seance.Persona {
+	if i, ok := c.byID[id]; ok {
+		return c.list[i]
+	}
+	return c.list[0]
+}

@@ -320,6 +320,26 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 	return wrap("add participant", err)
 }
 
+const participantColumns = `id, session_id, user_id, name, joined_at, removed_at`
+
+func scanParticipant(row scanner) (*seance.Participant, error) {
+	var (
+		p       seance.Participant
+		joined  int64
+		removed sql.NullInt64
+	)
+	if err := row.Scan(&p.ID, &p.SessionID, &p.UserID, &p.Name, &joined, &removed); err != nil {
+		return nil, err
+	}
+	p.JoinedAt = fromMicros(joined)
+	p.RemovedAt = fromOptMicros(removed)
+	return &p, nil
+}
+
+func participantNotFound(key string) error {
+	return seance.Errorf(seance.EParticipantNotFound, "No such participant.").With("participant_id", key)
+}
+
 // Participants returns the séance's participants who were not removed.
 func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Participant, error) {
 	cid, ok := canonicalID(sessionID)
@@ -327,7 +347,7 @@ func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Part
 		return nil, nil
 	}
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT id, session_id, user_id, name, joined_at, removed_at FROM participants
+		`SELECT `+participantColumns+` FROM participants
 		 WHERE session_id = ? AND removed_at IS NULL ORDER BY n`, cid)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: participants: %w", err)
@@ -335,22 +355,102 @@ func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Part
 	defer rows.Close()
 	var ps []seance.Participant
 	for rows.Next() {
-		var (
-			p       seance.Participant
-			joined  int64
-			removed sql.NullInt64
-		)
-		if err := rows.Scan(&p.ID, &p.SessionID, &p.UserID, &p.Name, &joined, &removed); err != nil {
+		p, err := scanParticipant(rows)
+		if err != nil {
 			return nil, fmt.Errorf("sqlite: participants: %w", err)
 		}
-		p.JoinedAt = fromMicros(joined)
-		p.RemovedAt = fromOptMicros(removed)
-		ps = append(ps, p)
+		ps = append(ps, *p)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("sqlite: participants: %w", err)
 	}
 	return ps, nil
+}
+
+// Participant returns one participant of the séance, removed or not.
+func (db *DB) Participant(ctx context.Context, sessionID, id string) (*seance.Participant, error) {
+	sid, ok := canonicalID(sessionID)
+	if !ok {
+		return nil, participantNotFound(id)
+	}
+	pid, ok := canonicalID(id)
+	if !ok {
+		return nil, participantNotFound(id)
+	}
+	p, err := scanParticipant(db.read.QueryRowContext(ctx,
+		`SELECT `+participantColumns+` FROM participants WHERE session_id = ? AND id = ?`, sid, pid))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, participantNotFound(id)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: participant: %w", err)
+	}
+	return p, nil
+}
+
+// EnsureParticipant returns the séance's participant with p.UserID, storing p
+// if there is none.
+func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*seance.Participant, error) {
+	cid, ok := canonicalID(p.SessionID)
+	if !ok {
+		return nil, seance.SessionNotFound(p.SessionID)
+	}
+	var got *seance.Participant
+	err := db.inTx(ctx, func(tx *sql.Tx) error {
+		var ended sql.NullInt64
+		err := tx.QueryRowContext(ctx, `SELECT ended_at FROM sessions WHERE id = ?`, cid).Scan(&ended)
+		if errors.Is(err, sql.ErrNoRows) {
+			return seance.SessionNotFound(p.SessionID)
+		}
+		if err != nil {
+			return err
+		}
+		if ended.Valid {
+			return seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", p.SessionID)
+		}
+		// A removed participant keeps the name the host removed, so that
+		// the caller refuses (and reports) the one that was removed.
+		got, err = scanParticipant(tx.QueryRowContext(ctx,
+			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)
+			 ON CONFLICT (session_id, user_id) DO UPDATE
+			 SET name = CASE WHEN removed_at IS NULL THEN excluded.name ELSE name END
+			 RETURNING `+participantColumns,
+			p.ID, cid, p.UserID, p.Name, micros(p.JoinedAt), optMicros(p.RemovedAt)))
+		return err
+	})
+	if err != nil {
+		return nil, wrap("ensure participant", err)
+	}
+	return got, nil
+}
+
+// RemoveParticipant marks removed the séance's participant whose id or
+// user_id is key, keeping the first removal time.
+func (db *DB) RemoveParticipant(ctx context.Context, sessionID, key string, at time.Time) (*seance.Participant, error) {
+	sid, ok := canonicalID(sessionID)
+	if !ok {
+		return nil, participantNotFound(key)
+	}
+	// user_id is the client's free text and may spell another
+	// participant's id; the id wins then, being the unambiguous name.
+	var id any
+	if pid, ok := canonicalID(key); ok {
+		id = pid
+	}
+	p, err := scanParticipant(db.write.QueryRowContext(ctx,
+		`UPDATE participants SET removed_at = COALESCE(removed_at, ?)
+		 WHERE n = (SELECT n FROM participants
+		            WHERE session_id = ? AND (id = ? OR user_id = ?)
+		            ORDER BY id IS ? DESC, n LIMIT 1)
+		 RETURNING `+participantColumns,
+		micros(at), sid, id, key, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, participantNotFound(key)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: remove participant: %w", err)
+	}
+	return p, nil
 }
 
 // AppendMessage stores m with the séance's next sequence number, taken in the
@@ -394,6 +494,8 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	return nil
 }
 
+const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at`
+
 // Messages returns up to limit messages after afterSeq, oldest first.
 func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error) {
 	cid, ok := canonicalID(sessionID)
@@ -401,11 +503,42 @@ func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, li
 		return nil, nil
 	}
 	rows, err := db.read.QueryContext(ctx,
-		`SELECT id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at
-		 FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`, cid, afterSeq, limit)
+		`SELECT `+messageColumns+` FROM messages WHERE session_id = ? AND seq > ? ORDER BY seq LIMIT ?`, cid, afterSeq, limit)
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: messages: %w", err)
 	}
+	ms, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: messages: %w", err)
+	}
+	return ms, nil
+}
+
+// PendingQuestions returns the séance's questions that no spirit message
+// answers, oldest first.
+func (db *DB) PendingQuestions(ctx context.Context, sessionID string) ([]seance.Message, error) {
+	cid, ok := canonicalID(sessionID)
+	if !ok {
+		return nil, nil
+	}
+	rows, err := db.read.QueryContext(ctx,
+		`SELECT `+messageColumns+` FROM messages q
+		 WHERE q.session_id = ? AND q.is_spirit = 0
+		   AND NOT EXISTS (SELECT 1 FROM messages a
+		                   WHERE a.session_id = q.session_id AND a.reply_to = q.id AND a.is_spirit = 1)
+		 ORDER BY q.seq`, cid)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending questions: %w", err)
+	}
+	ms, err := scanMessages(rows)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: pending questions: %w", err)
+	}
+	return ms, nil
+}
+
+// scanMessages reads and closes rows of messageColumns.
+func scanMessages(rows *sql.Rows) ([]seance.Message, error) {
 	defer rows.Close()
 	var ms []seance.Message
 	for rows.Next() {
@@ -416,21 +549,18 @@ func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, li
 			created int64
 		)
 		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &created); err != nil {
-			return nil, fmt.Errorf("sqlite: messages: %w", err)
+			return nil, err
 		}
 		m.ReplyTo = replyTo.String
 		if timings.Valid {
 			if err := json.Unmarshal([]byte(timings.String), &m.LetterTimings); err != nil {
-				return nil, fmt.Errorf("sqlite: messages: letter timings of %s: %w", m.ID, err)
+				return nil, fmt.Errorf("letter timings of %s: %w", m.ID, err)
 			}
 		}
 		m.Timestamp = fromMicros(created)
 		ms = append(ms, m)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("sqlite: messages: %w", err)
-	}
-	return ms, nil
+	return ms, rows.Err()
 }
 
 // EnsureState returns the value under key, storing value first if there is none.

@@ -32,9 +32,18 @@ func Run(t *testing.T, open Open) {
 		{"DuplicateSessionID", testDuplicateSessionID},
 		{"EndSession", testEndSession},
 		{"Participants", testParticipants},
+		{"AddRemovedParticipant", testAddRemovedParticipant},
+		{"ParticipantByID", testParticipantByID},
+		{"EnsureParticipant", testEnsureParticipant},
+		{"EnsureParticipantConcurrent", testEnsureParticipantConcurrent},
+		{"EnsureParticipantRefused", testEnsureParticipantRefused},
+		{"RemoveParticipant", testRemoveParticipant},
+		{"RemoveParticipantIDWins", testRemoveParticipantIDWins},
 		{"AppendAssignsSequence", testAppendAssignsSequence},
 		{"AppendConcurrent", testAppendConcurrent},
 		{"SpiritMessageRoundTrip", testSpiritMessageRoundTrip},
+		{"LetterTimingsNilAndEmpty", testLetterTimingsNilAndEmpty},
+		{"PendingQuestions", testPendingQuestions},
 		{"MessagesPaging", testMessagesPaging},
 		{"EnsureState", testEnsureState},
 		{"Ping", testPing},
@@ -195,6 +204,312 @@ func testParticipants(t *testing.T, s seance.Store) {
 	wantCode(t, err, seance.ESessionEnded)
 }
 
+// newParticipant is a participant joining sess at t0 plus i seconds.
+func newParticipant(sess *seance.Session, userID, name string, i int) *seance.Participant {
+	return &seance.Participant{
+		ID:        uuid.NewString(),
+		SessionID: sess.ID,
+		UserID:    userID,
+		Name:      name,
+		JoinedAt:  t0.Add(time.Duration(i) * time.Second),
+	}
+}
+
+func mustAdd(tb testing.TB, s seance.Store, p *seance.Participant) {
+	tb.Helper()
+	if err := s.AddParticipant(context.Background(), p); err != nil {
+		tb.Fatalf("AddParticipant(%s): %v", p.UserID, err)
+	}
+}
+
+func mustParticipant(tb testing.TB, s seance.Store, sessionID, id string) *seance.Participant {
+	tb.Helper()
+	p, err := s.Participant(context.Background(), sessionID, id)
+	if err != nil {
+		tb.Fatalf("Participant(%s): %v", id, err)
+	}
+	return p
+}
+
+// wantListed checks Participants and ParticipantCount against want.
+func wantListed(tb testing.TB, s seance.Store, sessionID string, want ...seance.Participant) {
+	tb.Helper()
+	got, err := s.Participants(context.Background(), sessionID)
+	if err != nil {
+		tb.Fatalf("Participants: %v", err)
+	}
+	if len(got) != 0 || len(want) != 0 {
+		if !reflect.DeepEqual(got, want) {
+			tb.Fatalf("participants\n got %+v\nwant %+v", got, want)
+		}
+	}
+	if n := mustGet(tb, s, sessionID).ParticipantCount; n != len(want) {
+		tb.Fatalf("participant_count %d, want %d", n, len(want))
+	}
+}
+
+// A participant stored already removed (an import, a restore) is kept, but
+// neither listed nor counted.
+func testAddRemovedParticipant(t *testing.T, s seance.Store) {
+	sess := MustCreate(t, s, "room")
+	at := t0.Add(time.Minute)
+	removed := newParticipant(sess, "b", "B", 0)
+	removed.RemovedAt = &at
+	present := newParticipant(sess, "a", "A", 1)
+	mustAdd(t, s, removed)
+	mustAdd(t, s, present)
+	wantListed(t, s, sess.ID, *present)
+	if got := mustParticipant(t, s, sess.ID, removed.ID); !reflect.DeepEqual(got, removed) {
+		t.Fatalf("removed participant read back as %+v, want %+v", got, removed)
+	}
+}
+
+func testParticipantByID(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "room")
+	other := MustCreate(t, s, "elsewhere")
+	p := newParticipant(sess, "user-1", "Ada", 0)
+	mustAdd(t, s, p)
+	if got := mustParticipant(t, s, sess.ID, p.ID); !reflect.DeepEqual(got, p) {
+		t.Fatalf("Participant = %+v, want %+v", got, p)
+	}
+	if _, err := s.RemoveParticipant(ctx, sess.ID, p.ID, t0.Add(time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if got := mustParticipant(t, s, sess.ID, p.ID); got.RemovedAt == nil {
+		t.Fatalf("removed participant read back without RemovedAt: %+v", got)
+	}
+
+	for _, tc := range []struct{ session, id string }{
+		{sess.ID, uuid.NewString()},
+		{other.ID, p.ID}, // a participant belongs to one séance only
+		{uuid.NewString(), p.ID},
+		{sess.ID, "user-1"}, // a user_id is not a participant id
+		{sess.ID, "not-a-uuid"},
+		{sess.ID, ""},
+		{sess.ID, "'; DROP TABLE participants; --"},
+		{"not-a-uuid", p.ID},
+		{"", ""},
+	} {
+		_, err := s.Participant(ctx, tc.session, tc.id)
+		wantCode(t, err, seance.EParticipantNotFound)
+		if got := seance.ErrorDetails(err)["participant_id"]; got != tc.id {
+			t.Errorf("Participant(%q, %q): details name %v, want the participant id", tc.session, tc.id, got)
+		}
+	}
+}
+
+func testEnsureParticipant(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "room")
+	first := newParticipant(sess, "user-1", "Ada", 0)
+	got, err := s.EnsureParticipant(ctx, first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, first) {
+		t.Fatalf("new participant %+v, want %+v", got, first)
+	}
+
+	rejoin := newParticipant(sess, "user-1", "Ada Lovelace", 5)
+	got, err = s.EnsureParticipant(ctx, rejoin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *first
+	want.Name = rejoin.Name
+	if !reflect.DeepEqual(got, &want) {
+		t.Fatalf("rejoining participant %+v, want the first one renamed %+v", got, &want)
+	}
+	if got := mustParticipant(t, s, sess.ID, first.ID); !reflect.DeepEqual(got, &want) {
+		t.Fatalf("stored participant %+v, want %+v", got, &want)
+	}
+	if _, err := s.Participant(ctx, sess.ID, rejoin.ID); seance.ErrorCode(err) != seance.EParticipantNotFound {
+		t.Fatalf("the id of the rejoin was stored too: %v", err)
+	}
+
+	// The same user_id in another séance is another participant.
+	elsewhere := MustCreate(t, s, "elsewhere")
+	there := newParticipant(elsewhere, "user-1", "Ada", 0)
+	got, err = s.EnsureParticipant(ctx, there)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != there.ID {
+		t.Fatalf("user-1 in another séance got participant %s, want a new one %s", got.ID, there.ID)
+	}
+	wantListed(t, s, sess.ID, want)
+	wantListed(t, s, elsewhere.ID, *there)
+}
+
+// Reconnects race (two tabs, a retry, two nodes): they must all end up as
+// the one participant.
+func testEnsureParticipantConcurrent(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "room")
+	const workers = 16
+	tries := make([]*seance.Participant, workers)
+	got := make([]*seance.Participant, workers)
+	var wg sync.WaitGroup
+	for i := range workers {
+		tries[i] = newParticipant(sess, "same-user", fmt.Sprintf("Name %d", i), i)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := s.EnsureParticipant(ctx, tries[i])
+			if err != nil {
+				t.Errorf("EnsureParticipant: %v", err)
+				return
+			}
+			got[i] = p
+		}()
+	}
+	wg.Wait()
+	if t.Failed() {
+		return
+	}
+	winner := -1
+	for i, try := range tries {
+		if try.ID == got[0].ID {
+			winner = i
+		}
+	}
+	if winner < 0 {
+		t.Fatalf("participant %s is none of the ids asked for", got[0].ID)
+	}
+	for i, p := range got {
+		if p.ID != got[0].ID || p.UserID != "same-user" || !p.JoinedAt.Equal(tries[winner].JoinedAt) {
+			t.Fatalf("call %d got %+v; call 0 got %+v", i, p, got[0])
+		}
+	}
+	listed, err := s.Participants(ctx, sess.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(listed) != 1 || listed[0].ID != got[0].ID {
+		t.Fatalf("participants %+v, want only %s", listed, got[0].ID)
+	}
+	if n := mustGet(t, s, sess.ID).ParticipantCount; n != 1 {
+		t.Fatalf("participant_count %d, want 1", n)
+	}
+}
+
+func testEnsureParticipantRefused(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	for _, id := range []string{uuid.NewString(), "not-a-uuid", "", "'; SELECT 1; --"} {
+		_, err := s.EnsureParticipant(ctx, &seance.Participant{ID: uuid.NewString(), SessionID: id, UserID: "u", Name: "n", JoinedAt: t0})
+		wantCode(t, err, seance.ESessionNotFound)
+	}
+
+	sess := MustCreate(t, s, "ended")
+	known := newParticipant(sess, "known", "Known", 0)
+	mustAdd(t, s, known)
+	if _, err := s.EndSession(ctx, sess.ID, t0.Add(time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	_, err := s.EnsureParticipant(ctx, newParticipant(sess, "late", "Late", 1))
+	wantCode(t, err, seance.ESessionEnded)
+	_, err = s.EnsureParticipant(ctx, newParticipant(sess, "known", "Renamed", 1))
+	wantCode(t, err, seance.ESessionEnded)
+	wantListed(t, s, sess.ID, *known)
+}
+
+func testRemoveParticipant(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "room")
+	byID := newParticipant(sess, "user-a", "A", 0)
+	byUser := newParticipant(sess, "user-b", "B", 1)
+	// A client may well pick a UUID for its user_id.
+	byUUIDUser := newParticipant(sess, uuid.NewString(), "C", 2)
+	stays := newParticipant(sess, "user-d", "D", 3)
+	for _, p := range []*seance.Participant{byID, byUser, byUUIDUser, stays} {
+		mustAdd(t, s, p)
+	}
+
+	first := t0.Add(time.Minute)
+	for _, tc := range []struct {
+		key string
+		p   *seance.Participant
+	}{
+		{byID.ID, byID},
+		{byUser.UserID, byUser},
+		{byUUIDUser.UserID, byUUIDUser},
+	} {
+		got, err := s.RemoveParticipant(ctx, sess.ID, tc.key, first)
+		if err != nil {
+			t.Fatalf("RemoveParticipant(%q): %v", tc.key, err)
+		}
+		want := *tc.p
+		want.RemovedAt = &first
+		if !reflect.DeepEqual(got, &want) {
+			t.Fatalf("RemoveParticipant(%q) = %+v, want %+v", tc.key, got, &want)
+		}
+		// Twice, and by the other key: the first removal time stays.
+		again, err := s.RemoveParticipant(ctx, sess.ID, tc.p.UserID, first.Add(time.Hour))
+		if err != nil {
+			t.Fatalf("removing %q again: %v", tc.key, err)
+		}
+		if !reflect.DeepEqual(again, &want) {
+			t.Fatalf("removing %q again = %+v, want the first removal %+v", tc.key, again, &want)
+		}
+		if got := mustParticipant(t, s, sess.ID, tc.p.ID); !reflect.DeepEqual(got, &want) {
+			t.Fatalf("stored after removal %+v, want %+v", got, &want)
+		}
+	}
+	wantListed(t, s, sess.ID, *stays)
+
+	// Joining again must not undo the removal: the caller sees RemovedAt
+	// and refuses.
+	got, err := s.EnsureParticipant(ctx, newParticipant(sess, byUser.UserID, "B again", 9))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := *byUser
+	want.RemovedAt = &first
+	if !reflect.DeepEqual(got, &want) {
+		t.Fatalf("EnsureParticipant of a removed user = %+v, want it as removed %+v", got, &want)
+	}
+	wantListed(t, s, sess.ID, *stays)
+
+	other := MustCreate(t, s, "elsewhere")
+	for _, tc := range []struct{ session, key string }{
+		{sess.ID, uuid.NewString()},
+		{sess.ID, "nobody"},
+		{sess.ID, ""},
+		{sess.ID, "'; DROP TABLE participants; --"},
+		{other.ID, stays.ID}, // a participant belongs to one séance only
+		{other.ID, stays.UserID},
+		{uuid.NewString(), stays.ID},
+		{"not-a-uuid", stays.UserID},
+	} {
+		_, err := s.RemoveParticipant(ctx, tc.session, tc.key, first)
+		wantCode(t, err, seance.EParticipantNotFound)
+		if got := seance.ErrorDetails(err)["participant_id"]; got != tc.key {
+			t.Errorf("RemoveParticipant(%q, %q): details name %v, want the key", tc.session, tc.key, got)
+		}
+	}
+	wantListed(t, s, sess.ID, *stays)
+}
+
+// user_id is the client's choice and may spell another participant's id;
+// the key then names that participant, whose id is unambiguous.
+func testRemoveParticipantIDWins(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "room")
+	target := newParticipant(sess, "target", "Target", 1)
+	impostor := newParticipant(sess, target.ID, "Impostor", 0)
+	mustAdd(t, s, impostor)
+	mustAdd(t, s, target)
+	got, err := s.RemoveParticipant(ctx, sess.ID, target.ID, t0.Add(time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.ID != target.ID {
+		t.Fatalf("removed %+v, want the participant whose id is the key", got)
+	}
+	wantListed(t, s, sess.ID, *impostor)
+}
+
 func question(sessionID, text string) *seance.Message {
 	return &seance.Message{
 		ID:        uuid.NewString(),
@@ -305,6 +620,91 @@ func testSpiritMessageRoundTrip(t *testing.T, s seance.Store) {
 	want := []seance.Message{*q, *a}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("messages\n got %+v\nwant %+v", got, want)
+	}
+}
+
+// nil timings (none recorded) and empty ones (an answer without letters) are
+// different values to the caller, and come back as they were written.
+func testLetterTimingsNilAndEmpty(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "timings")
+	var want []seance.Message
+	for _, timings := range [][]int{nil, {}, {1, 2}} {
+		m := seance.Message{
+			ID: uuid.NewString(), SessionID: sess.ID, UserID: "spirit", UserName: "Spirit",
+			Text: "NO", IsSpirit: true, Timestamp: t0, LetterTimings: timings,
+		}
+		if err := s.AppendMessage(ctx, &m); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, m)
+	}
+	got, err := s.Messages(ctx, sess.ID, 0, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("messages\n got %#v\nwant %#v", got, want)
+	}
+}
+
+func answer(q *seance.Message, text string) *seance.Message {
+	return &seance.Message{
+		ID:            uuid.NewString(),
+		SessionID:     q.SessionID,
+		UserID:        "spirit",
+		UserName:      "The Ghost in the Machine",
+		Text:          text,
+		IsSpirit:      true,
+		Timestamp:     q.Timestamp.Add(time.Second),
+		ReplyTo:       q.ID,
+		LetterTimings: []int{200, 100},
+	}
+}
+
+func testPendingQuestions(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	a := MustCreate(t, s, "a")
+	b := MustCreate(t, s, "b")
+	q1 := question(a.ID, "Is anyone there?")
+	greeting := &seance.Message{
+		ID: uuid.NewString(), SessionID: a.ID, UserID: "spirit", UserName: "Spirit",
+		Text: "WELCOME", IsSpirit: true, Timestamp: t0,
+	}
+	q2 := question(a.ID, "Who are you?")
+	q3 := question(a.ID, "Will it rain?")
+	// Not from the spirit, so it answers nothing and is itself owed an answer.
+	echo := question(a.ID, "Who indeed?")
+	echo.ReplyTo = q2.ID
+	qb1 := question(b.ID, "Hello?")
+	qb2 := question(b.ID, "Anyone?")
+	for _, m := range []*seance.Message{
+		q1, greeting, q2, qb1, answer(q1, "YES"), q3, qb2, answer(qb2, "NO"), echo, answer(q3, "MAYBE"),
+	} {
+		if err := s.AppendMessage(ctx, m); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	for _, tc := range []struct {
+		session string
+		want    []seance.Message
+	}{
+		{a.ID, []seance.Message{*q2, *echo}},
+		{b.ID, []seance.Message{*qb1}},
+		{uuid.NewString(), nil},
+		{"not-a-uuid", nil},
+		{"", nil},
+	} {
+		got, err := s.PendingQuestions(ctx, tc.session)
+		if err != nil {
+			t.Fatalf("PendingQuestions(%q): %v", tc.session, err)
+		}
+		if len(got) != 0 || len(tc.want) != 0 {
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("PendingQuestions(%q)\n got %+v\nwant %+v", tc.session, got, tc.want)
+			}
+		}
 	}
 }
 

@@ -17,6 +17,8 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/httpapi"
+	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
@@ -33,7 +35,7 @@ const (
 
 // serve runs the server until ctx is cancelled (SIGTERM), then shuts down in
 // the reverse order of start-up: stop accepting, finish in-flight requests,
-// close the database.
+// flush and close WebSockets, close the database.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Parse(args, getenv, stderr)
 	if err != nil {
@@ -57,10 +59,23 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("jwt secret: %w", err)
 	}
 
+	spirits := spirit.NewCatalog(spirit.BuiltinPersonas())
+	rooms := hub.New(hub.Config{
+		Store:   store,
+		Broker:  inmem.NewBroker(),
+		Spirit:  spirit.Placeholder{},
+		Persona: spirits.Persona,
+		Logger:  log,
+		Now:     time.Now,
+		NewID:   uuid.NewString,
+		Timings: spirit.LetterTimings,
+	})
+
 	api := httpapi.New(httpapi.Deps{
 		Store:       store,
+		Rooms:       rooms,
 		Tokens:      tokens,
-		Spirits:     spirit.NewCatalog(spirit.BuiltinPersonas()),
+		Spirits:     spirits,
 		Logger:      log,
 		CORSOrigins: cfg.CORSOrigins,
 		Version:     version(),
@@ -97,6 +112,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// WebSockets are not the HTTP server's any more (hijacked): the hub
+	// flushes what each client is owed and closes it with 1001.
+	log.Info("shutting down: closing WebSocket connections")
+	rooms.Shutdown(sctx)
 	log.Info("stopped")
 	return nil
 }

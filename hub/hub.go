@@ -1,0 +1,374 @@
+// Package hub owns this node's séance rooms: who is connected to which
+// séance, presence, capacity, the ordered delivery of events, resuming
+// clients, and the spirit's queue of questions. It knows nothing of sockets:
+// connections reach it as a Transport.
+package hub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/wire"
+)
+
+// Config are the hub's rules and collaborators.
+type Config struct {
+	Store   seance.Store
+	Broker  Broker
+	Spirit  seance.Spirit
+	Persona func(id string) seance.Persona
+	Logger  *slog.Logger
+	Now     func() time.Time
+	NewID   func() string
+	// Timings returns the planchette's delay per character of an answer.
+	Timings func(text, seed string) []int
+
+	// PingEvery is how often clients are pinged (the contract: 25 s).
+	PingEvery time.Duration
+	// AskLimit questions per AskWindow per participant (5 per 10 s).
+	AskLimit  int
+	AskWindow time.Duration
+	// MaxWaiting questions of one participant may wait for the spirit (3).
+	MaxWaiting int
+	// TypingEvery is the least time between two user_typing of one participant (1 s).
+	TypingEvery time.Duration
+}
+
+// Defaults of the contract.
+const (
+	DefaultPingEvery   = 25 * time.Second
+	DefaultAskLimit    = 5
+	DefaultAskWindow   = 10 * time.Second
+	DefaultMaxWaiting  = 3
+	DefaultTypingEvery = time.Second
+	historyOnJoin      = 50
+	replayPage         = 200
+)
+
+// ErrShuttingDown refuses joins while the node stops; clients reconnect elsewhere.
+var errShuttingDown = seance.Errorf("SHUTTING_DOWN", "This server is restarting; reconnect.")
+
+// Hub is this node's set of rooms.
+type Hub struct {
+	cfg Config
+	log *slog.Logger
+
+	mu      sync.Mutex
+	rooms   map[string]*room
+	closing bool
+
+	// answering is cancelled at shutdown: an answer not yet stored stays a
+	// pending question in the database and is answered after the restart.
+	answerCtx    context.Context
+	cancelAnswer context.CancelFunc
+	answers      sync.WaitGroup
+
+	stopPing chan struct{}
+	pingDone chan struct{}
+}
+
+// New returns a running hub; stop it with Shutdown.
+func New(cfg Config) *Hub {
+	if cfg.PingEvery == 0 {
+		cfg.PingEvery = DefaultPingEvery
+	}
+	if cfg.AskLimit == 0 {
+		cfg.AskLimit = DefaultAskLimit
+	}
+	if cfg.AskWindow == 0 {
+		cfg.AskWindow = DefaultAskWindow
+	}
+	if cfg.MaxWaiting == 0 {
+		cfg.MaxWaiting = DefaultMaxWaiting
+	}
+	if cfg.TypingEvery == 0 {
+		cfg.TypingEvery = DefaultTypingEvery
+	}
+	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*room{}, stopPing: make(chan struct{}), pingDone: make(chan struct{})}
+	h.answerCtx, h.cancelAnswer = context.WithCancel(context.Background())
+	go h.pingLoop()
+	return h
+}
+
+func (h *Hub) now() time.Time { return h.cfg.Now() }
+
+// Identity is who is joining: a participant created by /join (from its
+// token), or the [orig] identify frame's user_id and name.
+type Identity struct {
+	ParticipantID string
+	UserID, Name  string
+}
+
+// Resume asks for every persisted event after LastSeq to be sent again.
+type Resume struct {
+	Enabled bool
+	LastSeq int64
+}
+
+// Join adds a connection to a séance. On success the joiner has been sent
+// session_state, a user_joined per participant present, and the replay; the
+// client is live. Errors carry the contract codes (SESSION_NOT_FOUND,
+// SESSION_ENDED, SESSION_FULL, REMOVED, UNAUTHORIZED) for the edge to turn
+// into a close code.
+func (h *Hub) Join(ctx context.Context, sessionID string, id Identity, t Transport, resume Resume) (*Client, error) {
+	for {
+		r, err := h.room(ctx, sessionID)
+		if err != nil {
+			return nil, err
+		}
+		p, err := h.participant(ctx, r, id)
+		if err != nil {
+			return nil, err
+		}
+		c, state, err := r.join(p, t)
+		if errors.Is(err, errRoomGone) {
+			continue // the room emptied and was dropped meanwhile: load it again
+		}
+		if err != nil {
+			return nil, err
+		}
+		if err := h.welcome(ctx, c, state, resume); err != nil {
+			c.Leave()
+			return nil, err
+		}
+		c.goLive()
+		return c, nil
+	}
+}
+
+// participant resolves the identity to a stored participant.
+func (h *Hub) participant(ctx context.Context, r *room, id Identity) (seance.Participant, error) {
+	var p *seance.Participant
+	var err error
+	if id.ParticipantID != "" {
+		p, err = h.cfg.Store.Participant(ctx, r.id, id.ParticipantID)
+		if seance.ErrorCode(err) == seance.EParticipantNotFound {
+			return seance.Participant{}, seance.Errorf(seance.EUnauthorized, "This token names no participant of this séance.")
+		}
+	} else {
+		userID := id.UserID
+		if userID == "" {
+			userID = "guest-" + h.cfg.NewID()
+		}
+		p, err = h.cfg.Store.EnsureParticipant(ctx, &seance.Participant{
+			ID: h.cfg.NewID(), SessionID: r.id, UserID: userID, Name: id.Name, JoinedAt: seance.Timestamp(h.now()),
+		})
+	}
+	if err != nil {
+		return seance.Participant{}, err
+	}
+	if p.RemovedAt != nil {
+		return seance.Participant{}, seance.Errorf(seance.ERemoved, "The host removed you from this séance.")
+	}
+	return *p, nil
+}
+
+type sessionState struct {
+	Session      sessionView        `json:"session"`
+	You          wire.Participant   `json:"you"`
+	Participants []wire.Participant `json:"participants"`
+	History      []wire.Message     `json:"history"`
+	LastSeq      int64              `json:"last_seq"`
+}
+
+type sessionView struct {
+	ID               string    `json:"id"`
+	Name             string    `json:"name"`
+	MaxUsers         int       `json:"max_users"`
+	CreatedAt        time.Time `json:"created_at"`
+	IsActive         bool      `json:"is_active"`
+	Spirit           string    `json:"spirit"`
+	ParticipantCount int       `json:"participant_count"`
+}
+
+// welcome writes session_state, the room, and the replay straight to the
+// joiner, before anything queued for it meanwhile.
+func (h *Hub) welcome(ctx context.Context, c *Client, st joinState, resume Resume) error {
+	r := c.room
+	after := max(0, st.lastSeq-historyOnJoin)
+	history, err := h.cfg.Store.Messages(ctx, r.id, after, historyOnJoin)
+	if err != nil {
+		return err
+	}
+	views := make([]wire.Message, 0, len(history))
+	for _, m := range history {
+		if m.Seq <= st.lastSeq {
+			views = append(views, wire.MessageOf(m))
+		}
+	}
+	now := h.now()
+	state := sessionState{
+		Session: sessionView{
+			ID: r.session.ID, Name: r.session.Name, MaxUsers: r.session.MaxUsers, CreatedAt: r.session.CreatedAt,
+			IsActive: true, Spirit: r.session.Spirit, ParticipantCount: len(st.present),
+		},
+		You:          wire.ParticipantOf(c.p),
+		Participants: st.present,
+		History:      views,
+		LastSeq:      st.lastSeq,
+	}
+	if err := c.t.WriteText(wire.Encode(wire.EvSessionState, state, now)); err != nil {
+		return err
+	}
+	for _, p := range st.present {
+		if err := c.t.WriteText(wire.Encode(wire.EvUserJoined, p, now)); err != nil {
+			return err
+		}
+	}
+	if !resume.Enabled {
+		return nil
+	}
+	// Everything up to lastSeq was broadcast before this client joined, and
+	// everything after reaches it live: the replay is exactly (LastSeq, lastSeq].
+	for from := resume.LastSeq; from < st.lastSeq; {
+		page, err := h.cfg.Store.Messages(ctx, r.id, from, replayPage)
+		if err != nil {
+			return err
+		}
+		if len(page) == 0 {
+			break
+		}
+		for _, m := range page {
+			if m.Seq > st.lastSeq {
+				return nil
+			}
+			if err := c.t.WriteText(wire.PersistedFrame(m, r.session.Spirit)); err != nil {
+				return err
+			}
+			from = m.Seq
+		}
+	}
+	return nil
+}
+
+// room returns the séance's room on this node, loading it on first use.
+func (h *Hub) room(ctx context.Context, sessionID string) (*room, error) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return nil, errShuttingDown
+	}
+	r, ok := h.rooms[sessionID]
+	if !ok {
+		r = newRoom(h, sessionID)
+		h.rooms[sessionID] = r
+		h.mu.Unlock()
+		r.load(ctx)
+	} else {
+		h.mu.Unlock()
+	}
+	select {
+	case <-r.loaded:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+	if r.loadErr != nil {
+		return nil, r.loadErr
+	}
+	return r, nil
+}
+
+// dropRoom forgets an empty room.
+func (h *Hub) dropRoom(r *room) {
+	h.mu.Lock()
+	if h.rooms[r.id] == r {
+		delete(h.rooms, r.id)
+	}
+	h.mu.Unlock()
+}
+
+// EndSession tells everyone in the séance, on every node, that it ended, and
+// closes their connections (4010). The store must already say it ended.
+func (h *Hub) EndSession(ctx context.Context, sessionID, reason string) error {
+	frame := wire.Encode(wire.EvSessionEnded, wire.SessionEnded{Reason: reason}, h.now())
+	return h.cfg.Broker.Publish(ctx, sessionID, Event{Frame: frame, Close: wire.CloseEnded, Ends: true})
+}
+
+// RemoveParticipant tells the participant's connections, on every node, that
+// the host removed them, and closes them (4403). The store must already say so.
+func (h *Hub) RemoveParticipant(ctx context.Context, sessionID string, p seance.Participant) error {
+	frame := wire.ErrorFrame(seance.Errorf(seance.ERemoved, "The host removed you from this séance."), h.now())
+	return h.cfg.Broker.Publish(ctx, sessionID, Event{Frame: frame, To: p.UserID, Close: wire.CloseRemoved})
+}
+
+// Present returns how many participants are connected to the séance on this node.
+func (h *Hub) Present(sessionID string) int {
+	h.mu.Lock()
+	r := h.rooms[sessionID]
+	h.mu.Unlock()
+	if r == nil {
+		return 0
+	}
+	return r.present()
+}
+
+// Shutdown stops the hub: no more joins, answers in progress are abandoned
+// (their questions stay pending in the database), every client's queue is
+// flushed and its connection closed with 1001, until ctx ends.
+func (h *Hub) Shutdown(ctx context.Context) {
+	h.mu.Lock()
+	if h.closing {
+		h.mu.Unlock()
+		return
+	}
+	h.closing = true
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	h.mu.Unlock()
+	close(h.stopPing)
+	<-h.pingDone
+
+	h.cancelAnswer()
+	answered := make(chan struct{})
+	go func() { h.answers.Wait(); close(answered) }()
+	select {
+	case <-answered:
+	case <-ctx.Done():
+	}
+
+	var clients []*Client
+	for _, r := range rooms {
+		clients = append(clients, r.clientList()...)
+	}
+	for _, c := range clients {
+		c.closeWith(wire.CloseGoingAway)
+	}
+	deadline := make(chan time.Time)
+	go func() { <-ctx.Done(); close(deadline) }()
+	for _, c := range clients {
+		c.waitFlushed(deadline)
+	}
+	for _, c := range clients {
+		c.t.Close(wire.CloseGoingAway, "server restarting")
+	}
+}
+
+func (h *Hub) pingLoop() {
+	defer close(h.pingDone)
+	tick := time.NewTicker(h.cfg.PingEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.stopPing:
+			return
+		case <-tick.C:
+			h.mu.Lock()
+			rooms := make([]*room, 0, len(h.rooms))
+			for _, r := range h.rooms {
+				rooms = append(rooms, r)
+			}
+			h.mu.Unlock()
+			for _, r := range rooms {
+				for _, c := range r.clientList() {
+					c.ping()
+				}
+			}
+		}
+	}
+}

@@ -1,0 +1,150 @@
+package wire
+
+import (
+	"encoding/json"
+	"strings"
+	"time"
+
+	"github.com/seancehq/seance"
+)
+
+// Server event names.
+const (
+	EvSessionState   = "session_state"
+	EvUserJoined     = "user_joined"
+	EvUserLeft       = "user_left"
+	EvMessage        = "message_received"
+	EvSpiritThinking = "spirit_thinking"
+	EvSpiritChunk    = "spirit_chunk"
+	EvSpiritResponse = "spirit_response"
+	EvUserTyping     = "user_typing"
+	EvSessionEnded   = "session_ended"
+	EvError          = "error"
+	EvPong           = "pong"
+)
+
+type frame struct {
+	Event     string    `json:"event"`
+	Data      any       `json:"data"`
+	Timestamp time.Time `json:"timestamp"`
+}
+
+// Encode returns the server frame {"event", "data", "timestamp"} [orig].
+func Encode(event string, data any, at time.Time) []byte {
+	b, err := json.Marshal(frame{Event: event, Data: data, Timestamp: at.UTC()})
+	if err != nil {
+		// Every data type here is a plain struct of strings and numbers.
+		panic("wire: encode " + event + ": " + err.Error())
+	}
+	return b
+}
+
+// Participant is the data of user_joined and user_left [orig], and an entry
+// of session_state's participants.
+type Participant struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	JoinedAt time.Time `json:"joined_at"`
+}
+
+// ParticipantOf is the wire view of p: its id is the client's own label
+// (user_id), which the [orig] frontend compares with its own.
+func ParticipantOf(p seance.Participant) Participant {
+	return Participant{ID: p.UserID, Name: p.Name, JoinedAt: p.JoinedAt}
+}
+
+// Message is the data of message_received [orig] and an entry of history.
+type Message struct {
+	ID            string    `json:"id"`
+	Seq           int64     `json:"seq"`
+	SessionID     string    `json:"session_id"`
+	UserID        string    `json:"user_id"`
+	UserName      string    `json:"user_name"`
+	Message       string    `json:"message"`
+	IsSpirit      bool      `json:"is_spirit"`
+	Timestamp     time.Time `json:"timestamp"`
+	LetterTimings []int     `json:"letter_timings,omitempty"`
+	ReplyTo       string    `json:"reply_to,omitempty"`
+}
+
+// MessageOf is the wire view of m.
+func MessageOf(m seance.Message) Message {
+	return Message{
+		ID: m.ID, Seq: m.Seq, SessionID: m.SessionID, UserID: m.UserID, UserName: m.UserName,
+		Message: m.Text, IsSpirit: m.IsSpirit, Timestamp: m.Timestamp,
+		LetterTimings: m.LetterTimings, ReplyTo: m.ReplyTo,
+	}
+}
+
+// SpiritResponse is the data of spirit_response [orig].
+type SpiritResponse struct {
+	ID            string    `json:"id"`
+	Seq           int64     `json:"seq"`
+	ReplyTo       string    `json:"reply_to"`
+	Message       string    `json:"message"`
+	WordCount     int       `json:"word_count"`
+	LetterTimings []int     `json:"letter_timings"`
+	AudioURL      *string   `json:"audio_url"`
+	Spirit        string    `json:"spirit"`
+	Timestamp     time.Time `json:"timestamp"`
+	StartsAt      time.Time `json:"starts_at"`
+	// Added fields: the answer as a Message, for clients that keep one list.
+	SessionID string `json:"session_id"`
+	UserID    string `json:"user_id"`
+	UserName  string `json:"user_name"`
+	IsSpirit  bool   `json:"is_spirit"`
+}
+
+// PlanchetteLead is how long after an answer is stored the planchette starts
+// moving: time for the frame to reach every screen, so all start together.
+const PlanchetteLead = 300 * time.Millisecond
+
+// PersistedFrame encodes a stored message as the event it is broadcast as:
+// message_received for a question, spirit_response for an answer. Live
+// delivery and replays both use it, so a resumed client sees exactly what a
+// live one saw.
+func PersistedFrame(m seance.Message, persona string) []byte {
+	if !m.IsSpirit {
+		return Encode(EvMessage, MessageOf(m), m.Timestamp)
+	}
+	return Encode(EvSpiritResponse, SpiritResponse{
+		ID: m.ID, Seq: m.Seq, ReplyTo: m.ReplyTo, Message: m.Text, WordCount: len(strings.Fields(m.Text)),
+		LetterTimings: m.LetterTimings, Spirit: persona, Timestamp: m.Timestamp, StartsAt: m.Timestamp.Add(PlanchetteLead),
+		SessionID: m.SessionID, UserID: m.UserID, UserName: m.UserName, IsSpirit: true,
+	}, m.Timestamp)
+}
+
+// Error is the data of error [orig].
+type Error struct {
+	Code    string         `json:"code"`
+	Message string         `json:"message"`
+	Details map[string]any `json:"details,omitempty"`
+}
+
+// ErrorFrame encodes err as an error event.
+func ErrorFrame(err error, at time.Time) []byte {
+	return Encode(EvError, Error{Code: seance.ErrorCode(err), Message: seance.ErrorMessage(err), Details: seance.ErrorDetails(err)}, at)
+}
+
+// Typing is the data of user_typing.
+type Typing struct {
+	UserID string `json:"user_id"`
+	Name   string `json:"name"`
+}
+
+// SpiritThinking is the data of spirit_thinking [orig].
+type SpiritThinking struct {
+	ReplyTo string `json:"reply_to"`
+	Spirit  string `json:"spirit"`
+}
+
+// SpiritChunk is the data of spirit_chunk.
+type SpiritChunk struct {
+	ReplyTo string `json:"reply_to"`
+	Text    string `json:"text"`
+}
+
+// SessionEnded is the data of session_ended.
+type SessionEnded struct {
+	Reason string `json:"reason"`
+}

@@ -1,0 +1,170 @@
+// Package wire is the WebSocket wire format of a séance: the frames a client
+// sends, decoded and checked, and the frames the server sends, encoded once
+// per event. The [orig] shapes are spoken by an existing frontend and must not
+// change.
+package wire
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/seancehq/seance"
+)
+
+// Close codes of the contract. Clients must not reconnect after the ones
+// marked final: retrying cannot succeed.
+const (
+	CloseGoingAway      = 1001 // server shutting down: reconnect (elsewhere), resume with last_seq
+	CloseUnsupported    = 1003 // binary frame: final
+	ClosePolicy         = 1008 // could not keep up: reconnect, resume with last_seq
+	CloseTooBig         = 1009 // frame over 8 KiB: final for that frame
+	CloseUnauthorized   = 4001 // bad token or identity: final
+	CloseNotFound       = 4004 // no such séance: final
+	CloseIdentifyTimout = 4008 // no identify frame in time: reconnect and identify
+	CloseFull           = 4009 // séance full: final (until someone leaves)
+	CloseEnded          = 4010 // séance ended: final
+	CloseRemoved        = 4403 // removed by the host: final
+)
+
+// CloseFor returns the close code that goes with a refusal's error code, or
+// 0 when the error does not close the connection.
+func CloseFor(code string) int {
+	switch code {
+	case seance.EUnauthorized, seance.EValidation:
+		return CloseUnauthorized
+	case seance.ESessionNotFound:
+		return CloseNotFound
+	case seance.ESessionFull:
+		return CloseFull
+	case seance.ESessionEnded:
+		return CloseEnded
+	case seance.ERemoved:
+		return CloseRemoved
+	case EIdentifyTimeout:
+		return CloseIdentifyTimout
+	}
+	return 0
+}
+
+// EIdentifyTimeout is the error code of a client that did not identify in time.
+const EIdentifyTimeout = "IDENTIFY_TIMEOUT"
+
+// Limits of the wire.
+const (
+	MaxFrameBytes   = 8 << 10
+	IdentifyTimeout = 10 * time.Second
+)
+
+// Client frame kinds.
+const (
+	KindIdentify = "identify"
+	KindSend     = "send_message"
+	KindTyping   = "typing"
+	KindPing     = "ping"
+)
+
+// ClientFrame is one decoded client frame.
+type ClientFrame struct {
+	Kind    string
+	UserID  string // identify
+	Name    string // identify
+	Message string // send_message, untrimmed
+}
+
+type rawFrame struct {
+	Event  *string         `json:"event"`
+	Data   json.RawMessage `json:"data"`
+	UserID json.RawMessage `json:"user_id"`
+	Name   json.RawMessage `json:"name"`
+}
+
+type identifyData struct {
+	UserID json.RawMessage `json:"user_id"`
+	Name   json.RawMessage `json:"name"`
+}
+
+// Decode parses one client frame. Errors carry the contract's codes:
+// INVALID_JSON, UNKNOWN_EVENT, EMPTY_MESSAGE, MESSAGE_TOO_LONG, VALIDATION_ERROR.
+func Decode(b []byte) (ClientFrame, error) {
+	b = bytes.TrimSpace(b)
+	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
+		return ClientFrame{}, seance.Errorf(seance.EInvalidJSON, "Frames must be JSON objects.")
+	}
+	var f rawFrame
+	if err := json.Unmarshal(b, &f); err != nil {
+		return ClientFrame{}, seance.Errorf(seance.EInvalidJSON, "Malformed frame: %v.", err)
+	}
+	if f.Event == nil {
+		// The [orig] identify frame: {"user_id": "...", "name": "..."}.
+		if f.UserID == nil && f.Name == nil {
+			return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "A frame needs an event.")
+		}
+		return identify(f.UserID, f.Name)
+	}
+	switch *f.Event {
+	case "join_session":
+		var d identifyData
+		if !isObject(f.Data) || json.Unmarshal(f.Data, &d) != nil {
+			return ClientFrame{}, seance.Errorf(seance.EValidation, "join_session needs data {user_id, name}.").With("field", "data")
+		}
+		return identify(d.UserID, d.Name)
+	case KindSend:
+		var d struct {
+			Message json.RawMessage `json:"message"`
+		}
+		if isObject(f.Data) {
+			_ = json.Unmarshal(f.Data, &d)
+		}
+		var msg string
+		if d.Message != nil && string(d.Message) != "null" {
+			if err := json.Unmarshal(d.Message, &msg); err != nil {
+				return ClientFrame{}, seance.Errorf(seance.EValidation, "message must be a string.").With("field", "message")
+			}
+		}
+		return ClientFrame{Kind: KindSend, Message: msg}, nil
+	case KindTyping:
+		return ClientFrame{Kind: KindTyping}, nil
+	case KindPing:
+		return ClientFrame{Kind: KindPing}, nil
+	default:
+		return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "Unknown event %q.", truncate(*f.Event, 40)).With("event", truncate(*f.Event, 40))
+	}
+}
+
+func isObject(raw json.RawMessage) bool {
+	raw = bytes.TrimSpace(raw)
+	return len(raw) > 0 && raw[0] == '{'
+}
+
+func identify(rawID, rawName json.RawMessage) (ClientFrame, error) {
+	var id, name string
+	if rawID != nil && string(rawID) != "null" {
+		if err := json.Unmarshal(rawID, &id); err != nil {
+			return ClientFrame{}, seance.Errorf(seance.EValidation, "user_id must be a string.").With("field", "user_id")
+		}
+	}
+	if rawName != nil {
+		if err := json.Unmarshal(rawName, &name); err != nil {
+			return ClientFrame{}, seance.Errorf(seance.EValidation, "name must be a string.").With("field", "name")
+		}
+	}
+	id = strings.TrimSpace(id)
+	if utf8.RuneCountInString(id) > 64 {
+		return ClientFrame{}, seance.Errorf(seance.EValidation, "user_id must be at most 64 characters.").With("field", "user_id")
+	}
+	name, err := seance.ParticipantName(name)
+	if err != nil {
+		return ClientFrame{}, err
+	}
+	return ClientFrame{Kind: KindIdentify, UserID: id, Name: name}, nil
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n]) + "…"
+}
