@@ -277,8 +277,8 @@ func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
 
 // depsOverride changes what newServerWith passes to the server.
 type depsOverride struct {
-	origins   []string
-	spirit    seance.Spirit
+	origins         []string
+	spirit          seance.Spirit
 	pingEvery       time.Duration
 	identifyTimeout time.Duration
 }

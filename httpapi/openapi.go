@@ -179,8 +179,8 @@ func schemas() map[string]any {
 			"session":  ref("Session"),
 			"messages": arrayOf(ref("Message")),
 		}),
-		"JoinRequest": object([]string{"name"}, map[string]any{"name": map[string]any{"type": "string", "description": "1–32 characters after trimming"}}),
-		"Participant": object([]string{"id", "name", "joined_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime}),
+		"JoinRequest":        object([]string{"name"}, map[string]any{"name": map[string]any{"type": "string", "description": "1–32 characters after trimming"}}),
+		"Participant":        object([]string{"id", "name", "joined_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime}),
 		"RemovedParticipant": object([]string{"id", "name", "joined_at", "removed_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime, "removed_at": dateTime}),
 		"Joined": object([]string{"participant", "token", "ws_url"}, map[string]any{
 			"participant": ref("Participant"),

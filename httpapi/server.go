@@ -45,11 +45,11 @@ type Spirits interface {
 // Server serves the API. Create it with New.
 type Server struct {
 	Deps
-	started time.Time
+	started  time.Time
 	routes   []route
 	mux      *http.ServeMux
 	upgrader *websocket.Upgrader
-	h       http.Handler
+	h        http.Handler
 }
 
 // New returns the whole HTTP surface as one handler.

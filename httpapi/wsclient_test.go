@@ -93,7 +93,10 @@ func (c *wsClient) send(event string, data any) {
 	c.sendJSON(map[string]any{"event": event, "data": data})
 }
 
-func (c *wsClient) ask(text string) { c.t.Helper(); c.send("send_message", map[string]string{"message": text}) }
+func (c *wsClient) ask(text string) {
+	c.t.Helper()
+	c.send("send_message", map[string]string{"message": text})
+}
 
 // next reads one event within 5 s.
 func (c *wsClient) next() (event, error) {
