@@ -151,6 +151,7 @@ func newServerWith(t *testing.T, store seance.Store, override func(*depsOverride
 		NewID:       uuid.NewString,
 
 		IdentifyTimeout: o.identifyTimeout,
+		PongWait:        o.pongWait,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -281,4 +282,5 @@ type depsOverride struct {
 	spirit          seance.Spirit
 	pingEvery       time.Duration
 	identifyTimeout time.Duration
+	pongWait        time.Duration
 }

@@ -34,6 +34,9 @@ type Deps struct {
 	// IdentifyTimeout is how long a WebSocket client without a token has to
 	// send its identify frame (default: the contract's 10 s).
 	IdentifyTimeout time.Duration
+	// PongWait is how long a WebSocket may stay silent (no frame, no pong)
+	// before it counts as dead (default: the contract's 60 s).
+	PongWait time.Duration
 }
 
 // Spirits is what the API needs to know about personas.
@@ -54,6 +57,9 @@ type Server struct {
 
 // New returns the whole HTTP surface as one handler.
 func New(d Deps) *Server {
+	if d.PongWait == 0 {
+		d.PongWait = defaultPongWait
+	}
 	if d.IdentifyTimeout == 0 {
 		d.IdentifyTimeout = wire.IdentifyTimeout
 	}

@@ -28,9 +28,9 @@ type Rooms interface {
 
 // WebSocket timings of the contract.
 const (
-	writeWait  = 10 * time.Second
-	pongWait   = 60 * time.Second // no frame nor pong for this long: the peer is gone
-	joinWithin = 10 * time.Second
+	writeWait       = 10 * time.Second
+	defaultPongWait = 60 * time.Second // no frame nor pong for this long: the peer is gone
+	joinWithin      = 10 * time.Second
 )
 
 func newUpgrader() *websocket.Upgrader {
@@ -136,14 +136,14 @@ func (s *Server) serveSocket(sock *socket, sessionID, rawToken string, resume hu
 	defer client.Leave()
 
 	conn := sock.conn
-	_ = conn.SetReadDeadline(time.Now().Add(pongWait))
-	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(pongWait)) })
+	_ = conn.SetReadDeadline(time.Now().Add(s.PongWait))
+	conn.SetPongHandler(func(string) error { return conn.SetReadDeadline(time.Now().Add(s.PongWait)) })
 	for {
 		kind, data, err := conn.ReadMessage()
 		if err != nil {
 			return // closed, timed out, or over the size limit (gorilla sent 1009)
 		}
-		_ = conn.SetReadDeadline(time.Now().Add(pongWait))
+		_ = conn.SetReadDeadline(time.Now().Add(s.PongWait))
 		if kind == websocket.BinaryMessage {
 			sock.Close(websocket.CloseUnsupportedData, "text frames only")
 			return
