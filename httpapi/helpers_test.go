@@ -22,6 +22,7 @@ import (
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/internal/testsvc"
+	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
@@ -139,7 +140,15 @@ func newServerWith(t *testing.T, store seance.Store, override func(*depsOverride
 		defer cancel()
 		rooms.Shutdown(ctx)
 	})
+	poller, err := netpoll.New()
+	if err != nil && err != netpoll.ErrUnsupported {
+		t.Fatal(err)
+	}
+	if poller != nil {
+		t.Cleanup(func() { poller.Close() })
+	}
 	srv := httpapi.New(httpapi.Deps{
+		Poller:      poller,
 		Store:       store,
 		Rooms:       rooms,
 		Tokens:      tokens,

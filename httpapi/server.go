@@ -9,9 +9,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/websocket"
-
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/token"
 	"github.com/seancehq/seance/wire"
 )
@@ -37,6 +36,8 @@ type Deps struct {
 	// PongWait is how long a WebSocket may stay silent (no frame, no pong)
 	// before it counts as dead (default: the contract's 60 s).
 	PongWait time.Duration
+	// Poller watches idle WebSockets; nil: a goroutine reads each one.
+	Poller *netpoll.Poller
 }
 
 // Spirits is what the API needs to know about personas.
@@ -48,11 +49,10 @@ type Spirits interface {
 // Server serves the API. Create it with New.
 type Server struct {
 	Deps
-	started  time.Time
-	routes   []route
-	mux      *http.ServeMux
-	upgrader *websocket.Upgrader
-	h        http.Handler
+	started time.Time
+	routes  []route
+	mux     *http.ServeMux
+	h       http.Handler
 }
 
 // New returns the whole HTTP surface as one handler.
@@ -63,7 +63,7 @@ func New(d Deps) *Server {
 	if d.IdentifyTimeout == 0 {
 		d.IdentifyTimeout = wire.IdentifyTimeout
 	}
-	s := &Server{Deps: d, started: d.Now(), upgrader: newUpgrader()}
+	s := &Server{Deps: d, started: d.Now()}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	s.register()

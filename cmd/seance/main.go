@@ -3,6 +3,7 @@
 //
 //	seance [serve] [flags]   run the server (the default)
 //	seance migrate [flags]   bring the database schema up to date and exit
+//	seance load [flags]      open many WebSocket clients against a server and measure
 //	seance version           print the version
 package main
 
@@ -12,6 +13,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/http"
+	_ "net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -20,6 +23,7 @@ import (
 )
 
 func main() {
+	go http.ListenAndServe("127.0.0.1:6060", nil)
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -43,6 +47,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
+	case "load":
+		return load(ctx, args, stdout, stderr)
 	case "version":
 		_, err := fmt.Fprintln(stdout, "seance", version())
 		return err
@@ -59,6 +65,7 @@ const usage = `usage: seance [command] [flags]
 commands:
   serve     run the server (default)
   migrate   bring the database schema up to date and exit
+  load      run the load tool against a running server ("seance load -h")
   version   print the version
 
 Run "seance serve -h" for the flags; each has an environment variable (SEANCE_*).

@@ -19,6 +19,7 @@ import (
 	"github.com/seancehq/seance/httpapi"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
@@ -71,7 +72,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Timings: spirit.LetterTimings,
 	})
 
+	// Idle WebSockets wait in one epoll, not in a goroutine each.
+	poller, err := netpoll.New()
+	if errors.Is(err, netpoll.ErrUnsupported) {
+		poller = nil
+	} else if err != nil {
+		return fmt.Errorf("netpoll: %w", err)
+	}
+	if poller != nil {
+		defer poller.Close()
+	}
+
 	api := httpapi.New(httpapi.Deps{
+		Poller:      poller,
 		Store:       store,
 		Rooms:       rooms,
 		Tokens:      tokens,

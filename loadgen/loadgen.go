@@ -1,0 +1,392 @@
+// Package loadgen is the Séance load tool. It speaks only the public contract
+// over the network — REST to create séances, the [orig] identify flow on
+// /ws/{id} to join them — so it measures whatever server it is pointed at,
+// one node or a cluster, without knowing how that server is built.
+//
+// One process both sends every question and receives every delivery, so a
+// single clock times them: latency is receipt time minus send time, for every
+// member of the séance, the sender included.
+package loadgen
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/gorilla/websocket"
+)
+
+// Config describes one load run.
+type Config struct {
+	BaseURL   string        // http://127.0.0.1:8000
+	Clients   int           // N WebSocket clients
+	Sessions  int           // M séances, clients spread evenly; 0 = séances of 6
+	AskEvery  time.Duration // each client sends a send_message this often (0 = never: idle mode)
+	TypeEvery time.Duration // each client sends typing this often (0 = never)
+	Duration  time.Duration // how long to measure after all clients joined (idle mode: how long to hold them after the memory reading)
+	Ramp      time.Duration // spread the connects over this long
+	ServerPID int           // if > 0: server VmRSS is read before connecting and after all joined
+	Origin    string        // Origin header to send (default: none)
+	Progress  io.Writer     // progress lines, once a second (nil: none)
+}
+
+// Result is what one run measured. Latencies are over every distinct
+// delivery of a question to a member; Lost and Duplicated are counted per
+// (question, member) pair.
+type Result struct {
+	Clients, Joined, Failed int
+	Sessions                int // séances created
+	Disconnected            int // clients that joined and were later closed by the server or the network
+
+	Sent       int64 // questions written to the socket
+	Refused    int64 // questions the server answered with an error (RATE_LIMITED, SPIRIT_BUSY…) instead of broadcasting
+	Expected   int64 // for each accepted question, the members of its séance joined when it was sent
+	Delivered  int64 // distinct (question, member) deliveries
+	Lost       int64 // expected deliveries that never arrived, 2 s grace after Duration included
+	Duplicated int64 // deliveries of a question to a member beyond the first
+
+	LatencyP50, LatencyP99, LatencyMax time.Duration
+	DeliveriesPerSec                   float64
+	Measured                           time.Duration // the measuring window as it really ran
+
+	RSSBefore, RSSAfter int64   // server VmRSS in bytes (ServerPID > 0)
+	BytesPerConn        float64 // (RSSAfter − RSSBefore) / Joined
+
+	Errors map[string]int // server error codes ("RATE_LIMITED"), close codes ("close 1008"), dial and read failures
+}
+
+const (
+	// roomLimit is the contract's limit on a séance's size (max_users).
+	roomLimit = 12
+	// defaultRoom is the contract's default max_users, used when Sessions is 0.
+	defaultRoom = 6
+	// joinTimeout bounds dial + handshake + identify + session_state, longer
+	// than the server's own 10 s identify deadline so that its verdict (close
+	// 4008) is what gets counted rather than our impatience.
+	joinTimeout = 30 * time.Second
+	// writeTimeout keeps one stuck socket from stalling its client forever.
+	writeTimeout = 10 * time.Second
+	// grace lets questions sent at the very end of the window arrive before
+	// anything is called lost.
+	grace = 2 * time.Second
+	// idleSettle gives the server time to finish per-join work (and the
+	// handshake garbage time to become collectable) before RSS is read.
+	idleSettle = 3 * time.Second
+	// fdSlack covers the REST connections, the /proc reads and stdio.
+	fdSlack = 64
+)
+
+// plan is a validated Config with the derived numbers.
+type plan struct {
+	Config
+	wsBase   string // ws://host:port[/prefix]
+	perRoom  int    // ceil(Clients/Sessions)
+	maxUsers int    // max_users sent on creation (the API's minimum is 2)
+}
+
+func (cfg Config) plan() (plan, error) {
+	p := plan{Config: cfg}
+	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
+	if err != nil || u.Host == "" {
+		return p, fmt.Errorf("loadgen: base URL %q: want http://host:port", cfg.BaseURL)
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return p, fmt.Errorf("loadgen: base URL %q: scheme must be http or https", cfg.BaseURL)
+	}
+	p.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
+	p.wsBase = strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/")
+
+	switch {
+	case cfg.Clients < 1:
+		return p, fmt.Errorf("loadgen: clients must be at least 1, not %d", cfg.Clients)
+	case cfg.Sessions < 0:
+		return p, fmt.Errorf("loadgen: sessions must not be negative")
+	case cfg.AskEvery < 0, cfg.TypeEvery < 0, cfg.Duration < 0, cfg.Ramp < 0:
+		return p, fmt.Errorf("loadgen: durations must not be negative")
+	case cfg.AskEvery > 0 && cfg.Duration == 0:
+		return p, fmt.Errorf("loadgen: asking every %v needs a duration to measure", cfg.AskEvery)
+	}
+	if p.Sessions == 0 {
+		p.Sessions = ceilDiv(cfg.Clients, defaultRoom)
+	}
+	if p.Sessions > cfg.Clients {
+		return p, fmt.Errorf("loadgen: %d séances for %d clients would leave séances empty", p.Sessions, cfg.Clients)
+	}
+	p.perRoom = ceilDiv(cfg.Clients, p.Sessions)
+	if p.perRoom > roomLimit {
+		return p, fmt.Errorf("loadgen: %d clients in %d séances need %d per séance, but a séance holds at most %d: use at least %d séances",
+			cfg.Clients, p.Sessions, p.perRoom, roomLimit, ceilDiv(cfg.Clients, roomLimit))
+	}
+	p.maxUsers = max(p.perRoom, 2)
+	return p, nil
+}
+
+func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+// run is the state shared by every client of one Run.
+type run struct {
+	plan
+	dialer *websocket.Dialer
+	header http.Header
+
+	questions sync.Map // question id → *question; written once per question, read by every member
+	errs      errorCounts
+	hist      histogram // for the progress line only; the final percentiles are exact
+
+	joined, failed, disconnected atomic.Int64
+	sent, delivered              atomic.Int64
+	phase                        atomic.Value // string, for the progress line
+
+	// counting is true from the start of asking until the grace period ends:
+	// deliveries after it are not "received by the end".
+	counting atomic.Bool
+
+	joinWG sync.WaitGroup // one per client until it is joined or has failed
+}
+
+// Run creates the séances, joins every client (spread over cfg.Ramp), makes
+// them ask and type for cfg.Duration, waits 2 s for late deliveries, closes
+// every connection, ends the séances and reports what arrived. In idle mode
+// (AskEvery 0) it instead waits a few seconds after the joins, reads the
+// server's memory and holds the connections for Duration.
+//
+// The Result is meaningful even with an error: if ctx ends early, Run stops at
+// once, closes everything and returns what it measured so far with ctx's
+// error; if no client could join, Result.Errors says why.
+func Run(ctx context.Context, cfg Config) (Result, error) {
+	p, err := cfg.plan()
+	if err != nil {
+		return Result{}, err
+	}
+	if err := raiseFileLimit(uint64(p.Clients + fdSlack)); err != nil {
+		return Result{}, err
+	}
+	r := newRun(p)
+	r.phase.Store("creating")
+	res := Result{Clients: p.Clients}
+
+	rest := newREST(p.BaseURL)
+	defer rest.close()
+	rooms, err := rest.createSeances(ctx, p.Sessions, p.maxUsers)
+	defer rest.endSeances(rooms)
+	res.Sessions = len(rooms)
+	if err != nil {
+		return res, err
+	}
+
+	if p.ServerPID > 0 {
+		if res.RSSBefore, err = readRSS(p.ServerPID); err != nil {
+			return res, err
+		}
+	}
+
+	stopProgress := r.startProgress()
+
+	r.phase.Store("joining")
+	clients := make([]*client, p.Clients)
+	start := time.Now()
+	r.joinWG.Add(p.Clients)
+	for i := range clients {
+		c := newClient(i, rooms[i%len(rooms)])
+		clients[i] = c
+		at := start
+		if p.Clients > 1 {
+			at = start.Add(time.Duration(int64(p.Ramp) * int64(i) / int64(p.Clients-1)))
+		}
+		go r.join(ctx, c, at)
+	}
+	// When ctx ends, every join gives up at once (its dial and its wait
+	// both watch ctx), so waiting for them all stays short.
+	r.joinWG.Wait()
+
+	var runErr error
+	if ctx.Err() == nil {
+		runErr = r.measure(ctx, clients, &res)
+	}
+	r.counting.Store(false)
+	r.phase.Store("closing")
+	var wg sync.WaitGroup
+	for _, c := range clients {
+		if c.ok {
+			wg.Go(func() { r.hangUp(c) })
+		}
+	}
+	wg.Wait()
+	stopProgress()
+
+	t := tally(clients)
+	res.Joined = int(r.joined.Load())
+	res.Failed = int(r.failed.Load())
+	res.Disconnected = int(r.disconnected.Load())
+	res.Sent, res.Refused, res.Expected = t.sent, t.refused, t.expected
+	res.Delivered, res.Lost, res.Duplicated = t.delivered, t.lost, t.duplicated
+	res.LatencyP50, res.LatencyP99, res.LatencyMax = t.p50, t.p99, t.max
+	if res.Measured > 0 {
+		res.DeliveriesPerSec = float64(t.delivered) / res.Measured.Seconds()
+	}
+	if res.RSSAfter > 0 && res.Joined > 0 {
+		res.BytesPerConn = float64(res.RSSAfter-res.RSSBefore) / float64(res.Joined)
+	}
+	res.Errors = r.errs.snapshot()
+	if runErr == nil {
+		runErr = ctx.Err()
+	}
+	return res, runErr
+}
+
+func newRun(p plan) *run {
+	r := &run{
+		plan: p,
+		dialer: &websocket.Dialer{
+			Proxy:            nil, // a load test targets the server itself, never a proxy from the environment
+			HandshakeTimeout: joinTimeout,
+			// Small buffers and a shared write-buffer pool keep 10,000 client
+			// connections from eating the memory the server is measured with.
+			ReadBufferSize:  1024,
+			WriteBufferSize: 1024,
+			WriteBufferPool: &sync.Pool{},
+		},
+		header: http.Header{},
+	}
+	if p.Origin != "" {
+		r.header.Set("Origin", p.Origin)
+	}
+	if r.Progress == nil {
+		r.Progress = io.Discard
+	}
+	return r
+}
+
+// measure runs the window once every client is joined or has failed: in
+// idle mode it lets the server settle first, reads the server's memory, then
+// lets the clients ask and type for Duration and waits out the grace period.
+func (r *run) measure(ctx context.Context, clients []*client, res *Result) error {
+	if r.joined.Load() == 0 {
+		return fmt.Errorf("loadgen: none of the %d clients could join (see the errors)", r.Clients)
+	}
+	if r.AskEvery == 0 {
+		r.phase.Store("settling")
+		sleep(ctx, idleSettle)
+	}
+	if r.ServerPID > 0 && ctx.Err() == nil {
+		var err error
+		if res.RSSAfter, err = readRSS(r.ServerPID); err != nil {
+			return err
+		}
+	}
+	if r.AskEvery == 0 {
+		r.phase.Store("idle")
+	} else {
+		r.phase.Store("measuring")
+	}
+	r.counting.Store(true)
+	began := time.Now()
+	for _, c := range clients {
+		if c.ok {
+			r.startActing(c)
+		}
+	}
+	sleep(ctx, r.Duration)
+	for _, c := range clients {
+		if c.ok {
+			r.stopActing(c)
+		}
+	}
+	res.Measured = time.Since(began)
+	if r.AskEvery > 0 {
+		r.phase.Store("grace")
+		sleep(ctx, grace)
+	}
+	return nil
+}
+
+// sleep waits d or until ctx ends, whichever is first.
+func sleep(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
+
+// startProgress prints one line a second until the returned function is
+// called, which prints a last line and waits for the printer to finish, so
+// that Progress is only ever written from one goroutine.
+func (r *run) startProgress() (stop func()) {
+	quit, finished := make(chan struct{}), make(chan struct{})
+	began := time.Now()
+	line := func() {
+		p99 := "-"
+		if d, ok := r.hist.quantile(0.99); ok {
+			p99 = fmtDuration(d)
+		}
+		fmt.Fprintf(r.Progress, "%6.1fs %-9s joined %d/%d  failed %d  sent %d  delivered %d  p99 %s  errors %d\n",
+			time.Since(began).Seconds(), r.phase.Load(), r.joined.Load(), r.Clients, r.failed.Load(),
+			r.sent.Load(), r.delivered.Load(), p99, r.errs.total())
+	}
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-tick.C:
+				line()
+			case <-quit:
+				line()
+				return
+			}
+		}
+	}()
+	return func() { close(quit); <-finished }
+}
+
+// errorCounts counts error codes and close codes. Errors are rare next to
+// deliveries, so a mutex here costs the hot path nothing.
+type errorCounts struct {
+	mu sync.Mutex
+	m  map[string]int
+	n  int
+}
+
+func (e *errorCounts) add(key string) {
+	e.mu.Lock()
+	if e.m == nil {
+		e.m = map[string]int{}
+	}
+	e.m[key]++
+	e.n++
+	e.mu.Unlock()
+}
+
+func (e *errorCounts) total() int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.n
+}
+
+func (e *errorCounts) snapshot() map[string]int {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	out := maps.Clone(e.m)
+	if out == nil {
+		out = map[string]int{}
+	}
+	return out
+}
