@@ -101,6 +101,9 @@ func startServer(t *testing.T, getenv func(string) string) (string, func() error
 	case err := <-done:
 		cancel()
 		t.Fatalf("server did not start: %v\n%s", err, logs.String())
+	case <-time.After(15 * time.Second):
+		cancel()
+		t.Fatalf("no \"listening\" log line within 15 s (log level below info?):\n%s", logs.String())
 	case l := <-waitChan(t, logs, "listening"):
 		addr := l["addr"].(string)
 		stop := sync.OnceValue(func() error {
