@@ -160,7 +160,17 @@ func (s *Server) register() {
 			s.fail(w, r, seance.Errorf(seance.EMethod, "%s is not allowed here.", r.Method).With("allow", allow))
 		})
 	}
-	s.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+	notFound := func(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seance.Errorf(seance.ENotFound, "Nothing at %s.", r.URL.Path).With("path", r.URL.Path))
-	})
+	}
+	s.mux.HandleFunc("/api/", notFound)
+	if s.UI == nil {
+		s.mux.HandleFunc("/", notFound)
+		return
+	}
+	// The web UI: one page for home and séance links, and its assets.
+	s.mux.HandleFunc("GET /{$}", s.UI.Page)
+	s.mux.HandleFunc("GET /session/{id}", s.UI.Page)
+	s.mux.HandleFunc("GET /static/{name}", s.UI.Static)
+	s.mux.HandleFunc("/", notFound)
 }

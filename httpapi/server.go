@@ -12,6 +12,7 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/token"
+	"github.com/seancehq/seance/web"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -38,6 +39,8 @@ type Deps struct {
 	PongWait time.Duration
 	// Poller watches idle WebSockets; nil: a goroutine reads each one.
 	Poller *netpoll.Poller
+	// UI serves the web app; nil: no UI (an API-only server).
+	UI *web.UI
 }
 
 // Spirits is what the API needs to know about personas.

@@ -24,6 +24,7 @@ import (
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
+	"github.com/seancehq/seance/web"
 )
 
 // Timeouts of the HTTP server and of shutting it down.
@@ -83,7 +84,13 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		defer poller.Close()
 	}
 
+	ui, err := web.New()
+	if err != nil {
+		return fmt.Errorf("web ui: %w", err)
+	}
+
 	api := httpapi.New(httpapi.Deps{
+		UI:          ui,
 		Poller:      poller,
 		Store:       store,
 		Rooms:       rooms,

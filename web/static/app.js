@@ -1,0 +1,1 @@
+// The Séance web app.
