@@ -3,6 +3,7 @@ package seance
 import (
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -53,8 +54,8 @@ func (ns NewSession) Validate(spirits SpiritCatalog, id string, now time.Time) (
 	if n := utf8.RuneCountInString(name); n < 1 || n > MaxSessionName {
 		return nil, Errorf(EValidation, "name must be 1 to %d characters.", MaxSessionName).With("field", "name")
 	}
-	if !utf8.ValidString(name) {
-		return nil, Errorf(EValidation, "name must be valid UTF-8.").With("field", "name")
+	if !utf8.ValidString(name) || hasControl(name) {
+		return nil, Errorf(EValidation, "name must be valid UTF-8 without control characters.").With("field", "name")
 	}
 	maxUsers := DefaultMaxUsers
 	if ns.MaxUsers != nil {
@@ -89,7 +90,16 @@ func ParticipantName(name string) (string, error) {
 	if n := utf8.RuneCountInString(name); n < 1 || n > MaxParticipantName || !utf8.ValidString(name) {
 		return "", Errorf(EValidation, "name must be 1 to %d characters.", MaxParticipantName).With("field", "name")
 	}
+	if hasControl(name) {
+		return "", Errorf(EValidation, "name must not contain control characters.").With("field", "name")
+	}
 	return name, nil
+}
+
+// hasControl reports control characters: names are shown to everyone and
+// stored, and PostgreSQL text cannot hold NUL at all.
+func hasControl(s string) bool {
+	return strings.IndexFunc(s, unicode.IsControl) >= 0
 }
 
 // QuestionText trims a question and checks it: not empty, at most 500 characters.
@@ -97,6 +107,9 @@ func QuestionText(text string) (string, error) {
 	text = strings.TrimSpace(text)
 	if text == "" {
 		return "", Errorf(EEmptyMessage, "Ask something: the message is empty.")
+	}
+	if strings.ContainsRune(text, 0) || !utf8.ValidString(text) {
+		return "", Errorf(EValidation, "message must be valid UTF-8 without NUL characters.").With("field", "message")
 	}
 	if utf8.RuneCountInString(text) > MaxQuestionLen {
 		return "", Errorf(EMessageTooLong, "A question can have at most %d characters.", MaxQuestionLen).With("max", MaxQuestionLen)

@@ -31,6 +31,8 @@ func TestNewSessionValidate(t *testing.T) {
 		{"101 runes", seance.NewSession{Name: strings.Repeat("é", 101)}, "name", "", 0, ""},
 		{"blank", seance.NewSession{Name: " \t "}, "name", "", 0, ""},
 		{"invalid utf-8", seance.NewSession{Name: "a\xffb"}, "name", "", 0, ""},
+		{"NUL", seance.NewSession{Name: "a\x00b"}, "name", "", 0, ""},
+		{"newline inside", seance.NewSession{Name: "a\nb"}, "name", "", 0, ""},
 		{"1 user", seance.NewSession{Name: "c", MaxUsers: new(1)}, "max_users", "", 0, ""},
 		{"13 users", seance.NewSession{Name: "c", MaxUsers: new(13)}, "max_users", "", 0, ""},
 		{"unknown spirit", seance.NewSession{Name: "c", Spirit: new("nope")}, "spirit", "", 0, ""},

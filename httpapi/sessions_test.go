@@ -88,6 +88,8 @@ func TestCreateBadInput(t *testing.T) {
 		{"missing name", `{"max_users":4}`, 400, seance.EValidation, "name"},
 		{"null name", `{"name":null}`, 400, seance.EValidation, "name"},
 		{"number name", `{"name":42}`, 400, seance.EValidation, "name"},
+		{"NUL in name", `{"name":"a\u0000b"}`, 400, seance.EValidation, "name"},
+		{"control character in name", `{"name":"a\u0007b"}`, 400, seance.EValidation, "name"},
 		{"max_users 1", `{"name":"x","max_users":1}`, 400, seance.EValidation, "max_users"},
 		{"max_users 13", `{"name":"x","max_users":13}`, 400, seance.EValidation, "max_users"},
 		{"max_users 0", `{"name":"x","max_users":0}`, 400, seance.EValidation, "max_users"},

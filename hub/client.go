@@ -29,9 +29,8 @@ const (
 type clientState uint8
 
 const (
-	stateReplaying clientState = iota // live events wait in the queue; the joiner writes directly
-	stateLive                         // a writer goroutine runs while the queue is not empty
-	stateClosing                      // a close is queued; nothing more is accepted
+	stateOpen    clientState = iota // a writer goroutine runs while the queue is not empty
+	stateClosing                    // a close is queued; nothing more is accepted
 	stateClosed
 )
 
@@ -50,16 +49,21 @@ type Client struct {
 	t    Transport
 	p    seance.Participant
 
-	mu      sync.Mutex
-	state   clientState
-	queue   []out
-	writing bool
-	done    chan struct{} // closed when the client is closed for good
-	left    bool
+	mu    sync.Mutex
+	state clientState
+	// replaying: the joiner writes its welcome straight to the transport,
+	// and everything queued meanwhile, a close included, waits for goLive.
+	// It is not a state: a close queued during the welcome must neither
+	// start a second writer nor overtake the welcome.
+	replaying bool
+	queue     []out
+	writing   bool
+	done      chan struct{} // closed when the client is closed for good
+	left      bool
 }
 
 func newClient(h *Hub, r *room, p seance.Participant, t Transport) *Client {
-	return &Client{hub: h, room: r, t: t, p: p, done: make(chan struct{})}
+	return &Client{hub: h, room: r, t: t, p: p, replaying: true, done: make(chan struct{})}
 }
 
 // Participant returns who this client is.
@@ -74,7 +78,7 @@ func (c *Client) enqueue(o out) {
 		return
 	}
 	limit := sendQueueLen
-	if c.state == stateReplaying {
+	if c.replaying {
 		limit = replayQueueLen
 	}
 	if len(c.queue) >= limit {
@@ -89,7 +93,7 @@ func (c *Client) enqueue(o out) {
 	if o.close != 0 {
 		c.state = stateClosing
 	}
-	if c.state != stateReplaying && !c.writing {
+	if !c.replaying && !c.writing {
 		c.writing = true
 		go c.writeLoop()
 	}
@@ -167,11 +171,11 @@ func (c *Client) closeDone() {
 func (c *Client) goLive() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if c.state != stateReplaying {
+	if !c.replaying {
 		return
 	}
-	c.state = stateLive
-	if len(c.queue) > 0 && !c.writing {
+	c.replaying = false
+	if c.state != stateClosed && !c.left && len(c.queue) > 0 && !c.writing {
 		c.writing = true
 		go c.writeLoop()
 	}

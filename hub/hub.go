@@ -46,6 +46,7 @@ const (
 	DefaultMaxWaiting  = 3
 	DefaultTypingEvery = time.Second
 	historyOnJoin      = 50
+	loadTimeout        = 10 * time.Second
 	replayPage         = 200
 )
 
@@ -88,6 +89,14 @@ func New(cfg Config) *Hub {
 	if cfg.TypingEvery == 0 {
 		cfg.TypingEvery = DefaultTypingEvery
 	}
+	// Logged only on rare paths (a dropped client, a failed store): a nil
+	// logger would panic there, long after start-up.
+	if cfg.Logger == nil {
+		cfg.Logger = slog.Default()
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
 	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*room{}, stopPing: make(chan struct{}), pingDone: make(chan struct{})}
 	h.answerCtx, h.cancelAnswer = context.WithCancel(context.Background())
 	go h.pingLoop()
@@ -118,6 +127,9 @@ func (h *Hub) Join(ctx context.Context, sessionID string, id Identity, t Transpo
 	for {
 		r, err := h.room(ctx, sessionID)
 		if err != nil {
+			return nil, err
+		}
+		if err := r.admits(id.UserID); err != nil {
 			return nil, err
 		}
 		p, err := h.participant(ctx, r, id)
@@ -151,6 +163,9 @@ func (h *Hub) participant(ctx context.Context, r *room, id Identity) (seance.Par
 		}
 	} else {
 		userID := id.UserID
+		if userID == spiritUserID {
+			return seance.Participant{}, seance.Errorf(seance.EValidation, "user_id %q is the spirit's.", spiritUserID).With("field", "user_id")
+		}
 		if userID == "" {
 			userID = "guest-" + h.cfg.NewID()
 		}
@@ -257,7 +272,11 @@ func (h *Hub) room(ctx context.Context, sessionID string) (*room, error) {
 		r = newRoom(h, sessionID)
 		h.rooms[sessionID] = r
 		h.mu.Unlock()
-		r.load(ctx)
+		// Other joiners wait on this load: it must not fail because the
+		// first joiner gave up.
+		lctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), loadTimeout)
+		r.load(lctx)
+		cancel()
 	} else {
 		h.mu.Unlock()
 	}
@@ -332,9 +351,13 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	case <-ctx.Done():
 	}
 
+	// Under each room's lock: a join in progress is either in the list or
+	// refused (see room.join), never joined and left open.
 	var clients []*Client
 	for _, r := range rooms {
+		r.mu.Lock()
 		clients = append(clients, r.clientList()...)
+		r.mu.Unlock()
 	}
 	for _, c := range clients {
 		c.closeWith(wire.CloseGoingAway)
@@ -347,6 +370,30 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	for _, c := range clients {
 		c.t.Close(wire.CloseGoingAway, "server restarting")
 	}
+	// A shared broker (several hubs in one process, or one outliving the
+	// hub) must not keep delivering to rooms nobody will join again.
+	for _, r := range rooms {
+		select {
+		case <-r.loaded:
+		default:
+			continue // its loader holds the subscription until it fails or ends
+		}
+		r.mu.Lock()
+		if !r.gone {
+			r.gone = true
+			if r.unsub != nil {
+				r.unsub()
+			}
+		}
+		r.mu.Unlock()
+		h.dropRoom(r)
+	}
+}
+
+func (h *Hub) isClosing() bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.closing
 }
 
 func (h *Hub) pingLoop() {

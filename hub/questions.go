@@ -122,8 +122,17 @@ func (r *room) startAnswering() {
 	if r.answering || len(r.askers) == 0 {
 		return
 	}
+	// Registered under the hub's lock, so that once Shutdown has set
+	// closing no loop can join the WaitGroup it is waiting on; the question
+	// stays pending in the store and is answered after the restart.
+	h := r.hub
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.closing {
+		return
+	}
 	r.answering = true
-	r.hub.answers.Add(1)
+	h.answers.Add(1)
 	go r.answerLoop()
 }
 
@@ -133,8 +142,14 @@ func (r *room) answerLoop() {
 	defer h.answers.Done()
 	for {
 		r.mu.Lock()
+		if r.ended.Load() {
+			// Nobody is owed an answer in an ended séance; questions left
+			// waiting would keep the room from ever being dropped.
+			clear(r.queues)
+			r.askers = nil
+		}
 		q, ok := r.next()
-		if !ok || r.ended.Load() || h.answerCtx.Err() != nil {
+		if !ok || h.answerCtx.Err() != nil {
 			r.answering = false
 			r.dropIfIdle()
 			r.mu.Unlock()

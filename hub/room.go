@@ -65,6 +65,11 @@ func newRoom(h *Hub, id string) *room {
 func (r *room) load(ctx context.Context) {
 	defer close(r.loaded)
 	h := r.hub
+	// Subscribed before reading: a séance ended after the read is then
+	// delivered as an event, one ended before it is seen in the store.
+	// The other way round, an end in between would be lost and the room
+	// would take joins and questions for ever.
+	unsub := h.cfg.Broker.Subscribe(r.id, r.deliver)
 	s, err := h.cfg.Store.Session(ctx, r.id)
 	if err == nil && !s.IsActive() {
 		err = seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", r.id)
@@ -74,13 +79,14 @@ func (r *room) load(ctx context.Context) {
 		pending, err = h.cfg.Store.PendingQuestions(ctx, r.id)
 	}
 	if err != nil {
+		unsub()
 		r.loadErr = err
 		h.dropRoom(r)
 		return
 	}
 	r.session = s
 	r.lastSeq = s.LastSeq
-	r.unsub = h.cfg.Broker.Subscribe(r.id, r.deliver)
+	r.unsub = unsub
 	r.mu.Lock()
 	for _, q := range pending {
 		r.enqueue(q)
@@ -101,12 +107,17 @@ func (r *room) join(p seance.Participant, t Transport) (*Client, joinState, erro
 	if r.gone {
 		return nil, joinState{}, errRoomGone
 	}
+	// Shutdown takes each room's clients under mu after setting closing:
+	// a join either is among them, and is closed, or sees closing here.
+	if r.hub.isClosing() {
+		return nil, joinState{}, errShuttingDown
+	}
 	if r.ended.Load() {
 		return nil, joinState{}, seance.Errorf(seance.ESessionEnded, "This séance has ended.")
 	}
 	m := r.members[p.UserID]
 	if m == nil && len(r.members) >= r.session.MaxUsers {
-		return nil, joinState{}, seance.Errorf(seance.ESessionFull, "This séance is full (%d of %d).", len(r.members), r.session.MaxUsers).With("max_users", r.session.MaxUsers)
+		return nil, joinState{}, r.fullError()
 	}
 	c := newClient(r.hub, r, p, t)
 	if m == nil {
@@ -120,6 +131,30 @@ func (r *room) join(p seance.Participant, t Transport) (*Client, joinState, erro
 	m.clients = append(m.clients, c)
 	r.snapshot()
 	return c, joinState{present: r.presentLocked(), lastSeq: r.lastSeq}, nil
+}
+
+// admits refuses, before anything is stored, an identity that join would
+// refuse as things stand: otherwise every client turned away from a full
+// séance leaves a participant behind, at the price of a store write each.
+// join decides; this spares the store the plain cases. A token's
+// participant exists already and is not checked here.
+func (r *room) admits(userID string) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	switch {
+	case r.gone:
+		return nil // join tells, and the room is loaded again
+	case r.ended.Load():
+		return seance.Errorf(seance.ESessionEnded, "This séance has ended.")
+	case userID != "" && r.members[userID] == nil && len(r.members) >= r.session.MaxUsers:
+		return r.fullError()
+	}
+	return nil
+}
+
+// fullError is SESSION_FULL for this room. Callers hold mu.
+func (r *room) fullError() error {
+	return seance.Errorf(seance.ESessionFull, "This séance is full (%d of %d).", len(r.members), r.session.MaxUsers).With("max_users", r.session.MaxUsers)
 }
 
 func (r *room) presentLocked() []wire.Participant {

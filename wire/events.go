@@ -107,6 +107,9 @@ func PersistedFrame(m seance.Message, persona string) []byte {
 	if !m.IsSpirit {
 		return Encode(EvMessage, MessageOf(m), m.Timestamp)
 	}
+	if m.LetterTimings == nil {
+		m.LetterTimings = []int{} // an array for the [orig] frontend, never null
+	}
 	return Encode(EvSpiritResponse, SpiritResponse{
 		ID: m.ID, Seq: m.Seq, ReplyTo: m.ReplyTo, Message: m.Text, WordCount: len(strings.Fields(m.Text)),
 		LetterTimings: m.LetterTimings, Spirit: persona, Timestamp: m.Timestamp, StartsAt: m.Timestamp.Add(PlanchetteLead),

@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/seancehq/seance"
@@ -75,7 +76,7 @@ type ClientFrame struct {
 }
 
 type rawFrame struct {
-	Event  *string         `json:"event"`
+	Event  json.RawMessage `json:"event"`
 	Data   json.RawMessage `json:"data"`
 	UserID json.RawMessage `json:"user_id"`
 	Name   json.RawMessage `json:"name"`
@@ -87,7 +88,8 @@ type identifyData struct {
 }
 
 // Decode parses one client frame. Errors carry the contract's codes:
-// INVALID_JSON, UNKNOWN_EVENT, EMPTY_MESSAGE, MESSAGE_TOO_LONG, VALIDATION_ERROR.
+// INVALID_JSON, UNKNOWN_EVENT, VALIDATION_ERROR. A question's text is
+// checked (EMPTY_MESSAGE, MESSAGE_TOO_LONG) where it is asked.
 func Decode(b []byte) (ClientFrame, error) {
 	b = bytes.TrimSpace(b)
 	if len(b) == 0 || b[0] != '{' || !json.Valid(b) {
@@ -95,16 +97,23 @@ func Decode(b []byte) (ClientFrame, error) {
 	}
 	var f rawFrame
 	if err := json.Unmarshal(b, &f); err != nil {
-		return ClientFrame{}, seance.Errorf(seance.EInvalidJSON, "Malformed frame: %v.", err)
+		// Every field is raw: only a malformed document gets here.
+		return ClientFrame{}, seance.Errorf(seance.EInvalidJSON, "Frames must be JSON objects.")
 	}
-	if f.Event == nil {
+	if f.Event == nil || string(f.Event) == "null" {
 		// The [orig] identify frame: {"user_id": "...", "name": "..."}.
 		if f.UserID == nil && f.Name == nil {
 			return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "A frame needs an event.")
 		}
 		return identify(f.UserID, f.Name)
 	}
-	switch *f.Event {
+	var event string
+	if err := json.Unmarshal(f.Event, &event); err != nil {
+		// Valid JSON naming no event we know: the contract's unknown event,
+		// not a parse error (nor json's wording, which names our types).
+		return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "event must be a string.")
+	}
+	switch event {
 	case "join_session":
 		var d identifyData
 		if !isObject(f.Data) || json.Unmarshal(f.Data, &d) != nil {
@@ -124,13 +133,18 @@ func Decode(b []byte) (ClientFrame, error) {
 				return ClientFrame{}, seance.Errorf(seance.EValidation, "message must be a string.").With("field", "message")
 			}
 		}
+		// PostgreSQL text cannot hold NUL: stored, the question would fail
+		// as an internal error instead of being refused as the client's.
+		if strings.ContainsRune(msg, 0) {
+			return ClientFrame{}, seance.Errorf(seance.EValidation, "message must not contain NUL characters.").With("field", "message")
+		}
 		return ClientFrame{Kind: KindSend, Message: msg}, nil
 	case KindTyping:
 		return ClientFrame{Kind: KindTyping}, nil
 	case KindPing:
 		return ClientFrame{Kind: KindPing}, nil
 	default:
-		return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "Unknown event %q.", truncate(*f.Event, 40)).With("event", truncate(*f.Event, 40))
+		return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "Unknown event %q.", truncate(event, 40)).With("event", truncate(event, 40))
 	}
 }
 
@@ -155,9 +169,17 @@ func identify(rawID, rawName json.RawMessage) (ClientFrame, error) {
 	if utf8.RuneCountInString(id) > 64 {
 		return ClientFrame{}, seance.Errorf(seance.EValidation, "user_id must be at most 64 characters.").With("field", "user_id")
 	}
+	// Labels shown to everyone and stored: control characters have no
+	// business there, and NUL cannot be stored in PostgreSQL at all.
+	if strings.ContainsFunc(id, unicode.IsControl) {
+		return ClientFrame{}, seance.Errorf(seance.EValidation, "user_id must not contain control characters.").With("field", "user_id")
+	}
 	name, err := seance.ParticipantName(name)
 	if err != nil {
 		return ClientFrame{}, err
+	}
+	if strings.ContainsFunc(name, unicode.IsControl) {
+		return ClientFrame{}, seance.Errorf(seance.EValidation, "name must not contain control characters.").With("field", "name")
 	}
 	return ClientFrame{Kind: KindIdentify, UserID: id, Name: name}, nil
 }
