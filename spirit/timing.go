@@ -15,9 +15,11 @@ const (
 
 // LetterTimings returns the planchette's delay before each character of
 // text, in milliseconds: letters 100–200, the first letter and spaces
-// 200–300, a pause after .!? (250–400) and after ,;:- (180–250), and a
-// leading YES, NO or GOODBYE as one sweep to its square. The jitter is seeded
-// by seed, so every node computes the same timings for the same message.
+// 200–300, a pause after .!? (250–400) and after ,;:- (180–250), and a YES,
+// NO or GOODBYE written in capitals as a word of its own as one sweep to its
+// square, wherever it stands (answers open with YES or NO and farewells end
+// with GOODBYE). The jitter is seeded by seed, so every node computes the
+// same timings for the same message.
 func LetterTimings(text, seed string) []int {
 	h := fnv.New64a()
 	h.Write([]byte(seed))
@@ -26,18 +28,24 @@ func LetterTimings(text, seed string) []int {
 
 	runes := []rune(text)
 	out := make([]int, len(runes))
-	sweep := boardWord(text)
+	sweepLeft := 0 // characters of the current board word still to place
 	for i, r := range runes {
 		var d int
-		switch {
-		case i < sweep:
-			// The whole word is one glide to its square: the first character
-			// carries it, the rest follow at once.
-			if i == 0 {
+		if sweepLeft == 0 {
+			if n := boardWordAt(runes, i); n > 0 {
+				// The whole word is one glide to its square: its first
+				// character carries it, the rest follow at once.
+				sweepLeft = n
 				d = between(350, 450)
-			} else {
-				d = minStep
+				sweepLeft--
+				out[i] = d
+				continue
 			}
+		}
+		switch {
+		case sweepLeft > 0:
+			sweepLeft--
+			d = minStep
 		case i == 0:
 			d = between(200, 300)
 		case strings.ContainsRune(".!?", runes[i-1]):
@@ -54,13 +62,31 @@ func LetterTimings(text, seed string) []int {
 	return out
 }
 
-// boardWord returns the length of a leading YES, NO or GOODBYE (a word of its
-// own), which the board has as one square, or 0.
-func boardWord(text string) int {
-	for _, w := range []string{"GOODBYE", "YES", "NO"} {
-		if strings.HasPrefix(text, w) && (len(text) == len(w) || !unicode.IsLetter(rune(text[len(w)]))) {
+// boardWordAt returns the length of the YES, NO or GOODBYE that starts at
+// runes[i] as a word of its own, which the board has as one square, or 0.
+func boardWordAt(runes []rune, i int) int {
+	if i > 0 && isWordRune(runes[i-1]) {
+		return 0
+	}
+	for _, w := range [...]string{"GOODBYE", "YES", "NO"} {
+		end := i + len(w)
+		if end > len(runes) || !runesAre(runes[i:end], w) {
+			continue
+		}
+		if end == len(runes) || !isWordRune(runes[end]) {
 			return len(w)
 		}
 	}
 	return 0
+}
+
+func isWordRune(r rune) bool { return unicode.IsLetter(r) || unicode.IsDigit(r) }
+
+func runesAre(rs []rune, ascii string) bool {
+	for j, r := range rs {
+		if r != rune(ascii[j]) {
+			return false
+		}
+	}
+	return true
 }

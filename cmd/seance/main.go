@@ -3,6 +3,7 @@
 //
 //	seance [serve] [flags]   run the server (the default)
 //	seance migrate [flags]   bring the database schema up to date and exit
+//	seance ask [flags] "question"   print the configured spirit's answer
 //	seance load [flags]      open many WebSocket clients against a server and measure
 //	seance version           print the version
 package main
@@ -47,6 +48,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return serve(ctx, args, getenv, stderr)
 	case "migrate":
 		return migrate(ctx, args, getenv, stdout, stderr)
+	case "ask":
+		return ask(ctx, args, getenv, stdout, stderr)
 	case "load":
 		return load(ctx, args, stdout, stderr)
 	case "version":
@@ -65,6 +68,7 @@ const usage = `usage: seance [command] [flags]
 commands:
   serve     run the server (default)
   migrate   bring the database schema up to date and exit
+  ask       ask the spirit one question in the terminal ("seance ask -h")
   load      run the load tool against a running server ("seance load -h")
   version   print the version
 

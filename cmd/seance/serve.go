@@ -61,11 +61,19 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("jwt secret: %w", err)
 	}
 
-	spirits := spirit.NewCatalog(spirit.BuiltinPersonas())
+	spirits, problems := newCatalog(cfg)
+	for _, p := range problems {
+		log.Warn("persona file skipped", "problem", p.Error())
+	}
+	answerer, err := newSpirit(cfg, spirits, log)
+	if err != nil {
+		return fmt.Errorf("spirit: %w", err)
+	}
+	log.Info("spirit ready", "provider", cfg.SpiritProvider, "model", cfg.SpiritModel, "personas", len(spirits.Personas()))
 	rooms := hub.New(hub.Config{
 		Store:   store,
 		Broker:  inmem.NewBroker(),
-		Spirit:  spirit.Placeholder{},
+		Spirit:  answerer,
 		Persona: spirits.Persona,
 		Logger:  log,
 		Now:     time.Now,

@@ -1,0 +1,27 @@
+package main
+
+import (
+	"log/slog"
+
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/spirit/oracle"
+)
+
+// newCatalog returns the personas a server offers: the built-in ones, then
+// the custom ones of cfg.SpiritsDir. A custom file that cannot be used is
+// skipped and returned in problems, one line each, for the caller to report;
+// it never stops the server.
+func newCatalog(cfg config.Config) (catalog *spirit.Catalog, problems []error) {
+	custom, problems := spirit.LoadPersonas(cfg.SpiritsDir)
+	return spirit.NewCatalog(append(spirit.BuiltinPersonas(), custom...)), problems
+}
+
+// newSpirit returns the engine that answers the séances' questions. It is the
+// one place that chooses it, so that "seance serve" and "seance ask" always
+// answer alike: the built-in oracle, or the configured LLM with the oracle
+// as its fallback (users never see a provider error).
+func newSpirit(cfg config.Config, catalog *spirit.Catalog, log *slog.Logger) (seance.Spirit, error) {
+	return spirit.FromConfig(cfg, catalog.Persona, oracle.New(catalog.Persona), log)
+}

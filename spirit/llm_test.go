@@ -1,0 +1,902 @@
+package spirit
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/spirit/anthropic/anthropictest"
+	"github.com/seancehq/seance/spirit/gemini/geminitest"
+	"github.com/seancehq/seance/spirit/openai/openaitest"
+)
+
+// ---- fakes shared by the tests -------------------------------------------
+
+// fallbackSpirit stands in for the oracle and counts its calls.
+type fallbackSpirit struct {
+	mu    sync.Mutex
+	calls int
+}
+
+const fallbackText = "The veil is thick tonight. Ask again."
+
+func (f *fallbackSpirit) Answer(_ context.Context, _ seance.Question, emit func(string)) (string, error) {
+	f.mu.Lock()
+	f.calls++
+	f.mu.Unlock()
+	emit(fallbackText)
+	return fallbackText, nil
+}
+
+func (f *fallbackSpirit) Calls() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.calls
+}
+
+// chunks records what the spirit emitted.
+type chunks struct {
+	mu   sync.Mutex
+	list []string
+	at   []time.Time
+}
+
+func (c *chunks) emit(s string) {
+	now := time.Now()
+	c.mu.Lock()
+	c.list = append(c.list, s)
+	c.at = append(c.at, now)
+	c.mu.Unlock()
+}
+
+func (c *chunks) all() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.list)
+}
+
+func personas(id string) seance.Persona { return NewCatalog(BuiltinPersonas()).Persona(id) }
+
+func testQuestion() seance.Question {
+	return seance.Question{
+		SessionID:    "s-1",
+		Persona:      "victorian-guide",
+		Message:      seance.Message{ID: "q-3", Seq: 3, UserName: "Alice", Text: "Will the build pass tonight?"},
+		Participants: []string{"Alice", "Bob"},
+		History: []seance.Message{
+			{ID: "q-1", Seq: 1, UserName: "Bob", Text: "Is anyone there?"},
+			{ID: "a-1", Seq: 2, IsSpirit: true, Text: "YES. I hum in the gaslight."},
+		},
+		At: time.Date(2025, 10, 31, 3, 7, 0, 0, time.UTC),
+	}
+}
+
+// blankProviderEnv clears what the SDKs would read from the environment, so
+// that only the options the code passes count.
+func blankProviderEnv(t testing.TB) {
+	t.Helper()
+	for _, k := range []string{
+		"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_CUSTOM_HEADERS",
+		"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_PROFILE", "ANTHROPIC_CUSTOM_HEADERS",
+		"GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE",
+		"GOOGLE_GEMINI_BASE_URL", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION",
+	} {
+		t.Setenv(k, "")
+	}
+}
+
+// ---- one table of fake servers for the three wire formats ----------------
+
+// reply scripts a fake server's answer, whatever its wire format.
+type reply struct {
+	status     int
+	retryAfter string
+	chunks     []string
+	delay      time.Duration
+	cut        bool
+}
+
+// sent is what a request asked, decoded from whichever wire format.
+type sent struct {
+	model    string
+	system   string
+	turns    []Turn
+	stream   bool
+	apiKey   string
+	endpoint string
+}
+
+type fake interface {
+	requests() []sent
+	firstToken(i int) time.Time
+}
+
+type wire struct {
+	provider string
+	model    string
+	start    func(t testing.TB, replies ...reply) (fake, string) // and its base URL
+}
+
+func wires() []wire {
+	return []wire{
+		{"openai", "gpt-4o-mini", startOpenAI},
+		{"anthropic", "claude-haiku-4-5", startAnthropic},
+		{"gemini", "gemini-2.5-flash", startGemini},
+	}
+}
+
+const testKey = "sk-test-seance"
+
+// llmFor returns an LLM on the wire's provider, at a fake server.
+func llmFor(t testing.TB, w wire, fallback seance.Spirit, timeout time.Duration, replies ...reply) (*LLM, fake) {
+	t.Helper()
+	blankProviderEnv(t)
+	srv, base := w.start(t, replies...)
+	stream, err := Provider(config.Config{
+		SpiritProvider: w.provider, SpiritModel: w.model, SpiritBaseURL: base,
+		SpiritAPIKey: testKey, SpiritTimeout: timeout,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return NewLLM(stream, personas, fallback, LLMOptions{Provider: w.provider, Timeout: timeout, Backoff: time.Millisecond}), srv
+}
+
+type openaiFake struct{ *openaitest.Server }
+
+func startOpenAI(t testing.TB, replies ...reply) (fake, string) {
+	var rs []openaitest.Reply
+	for _, r := range replies {
+		rs = append(rs, openaitest.Reply{Status: r.status, RetryAfter: r.retryAfter, Chunks: r.chunks, Delay: r.delay, Cut: r.cut})
+	}
+	s := openaitest.NewServer(t, rs...)
+	return openaiFake{s}, s.URL
+}
+
+func (f openaiFake) firstToken(i int) time.Time { return f.FirstToken(i) }
+
+func (f openaiFake) requests() []sent {
+	var out []sent
+	for _, r := range f.Requests() {
+		var body struct {
+			Model    string `json:"model"`
+			Stream   bool   `json:"stream"`
+			Messages []struct {
+				Role    string `json:"role"`
+				Content string `json:"content"`
+			} `json:"messages"`
+		}
+		_ = json.Unmarshal(r.Body, &body)
+		s := sent{model: body.Model, stream: body.Stream, endpoint: r.Method + " " + r.Path,
+			apiKey: strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer ")}
+		for _, m := range body.Messages {
+			if m.Role == "system" {
+				s.system = m.Content
+			} else {
+				s.turns = append(s.turns, Turn{m.Role, m.Content})
+			}
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type anthropicFake struct{ *anthropictest.Server }
+
+func startAnthropic(t testing.TB, replies ...reply) (fake, string) {
+	var rs []anthropictest.Reply
+	for _, r := range replies {
+		rs = append(rs, anthropictest.Reply{Status: r.status, RetryAfter: r.retryAfter, Chunks: r.chunks, Delay: r.delay, Cut: r.cut})
+	}
+	s := anthropictest.NewServer(t, rs...)
+	return anthropicFake{s}, s.URL
+}
+
+func (f anthropicFake) firstToken(i int) time.Time { return f.FirstToken(i) }
+
+func (f anthropicFake) requests() []sent {
+	var out []sent
+	for _, r := range f.Requests() {
+		var body struct {
+			Model  string `json:"model"`
+			Stream bool   `json:"stream"`
+			System []struct {
+				Text string `json:"text"`
+			} `json:"system"`
+			Messages []struct {
+				Role    string `json:"role"`
+				Content []struct {
+					Type string `json:"type"`
+					Text string `json:"text"`
+				} `json:"content"`
+			} `json:"messages"`
+		}
+		_ = json.Unmarshal(r.Body, &body)
+		// The SDK sends the key as a bearer token; the API also takes x-api-key.
+		key := r.Header.Get("X-Api-Key")
+		if bearer, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer "); ok && key == "" {
+			key = bearer
+		}
+		s := sent{model: body.Model, stream: body.Stream, endpoint: r.Method + " " + r.Path, apiKey: key}
+		for _, b := range body.System {
+			s.system += b.Text
+		}
+		for _, m := range body.Messages {
+			var text string
+			for _, c := range m.Content {
+				text += c.Text
+			}
+			s.turns = append(s.turns, Turn{m.Role, text})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+type geminiFake struct{ *geminitest.Server }
+
+func startGemini(t testing.TB, replies ...reply) (fake, string) {
+	var rs []geminitest.Reply
+	for _, r := range replies {
+		// Google's API sends no Retry-After; the SDK would not show it.
+		rs = append(rs, geminitest.Reply{Status: r.status, Chunks: r.chunks, Delay: r.delay, Cut: r.cut})
+	}
+	s := geminitest.NewServer(t, rs...)
+	return geminiFake{s}, s.URL
+}
+
+func (f geminiFake) firstToken(i int) time.Time { return f.FirstToken(i) }
+
+func (f geminiFake) requests() []sent {
+	var out []sent
+	for _, r := range f.Requests() {
+		var body struct {
+			Contents []struct {
+				Role  string `json:"role"`
+				Parts []struct {
+					Text string `json:"text"`
+				} `json:"parts"`
+			} `json:"contents"`
+			SystemInstruction struct {
+				Parts []struct {
+					Text string `json:"text"`
+				} `json:"parts"`
+			} `json:"systemInstruction"`
+		}
+		_ = json.Unmarshal(r.Body, &body)
+		u, _ := url.Parse(r.Path)
+		model, _ := strings.CutPrefix(u.Path, "/v1beta/models/")
+		model, streaming := strings.CutSuffix(model, ":streamGenerateContent")
+		s := sent{model: model, stream: streaming && u.Query().Get("alt") == "sse",
+			endpoint: r.Method + " " + r.Path, apiKey: r.Header.Get("X-Goog-Api-Key")}
+		for _, p := range body.SystemInstruction.Parts {
+			s.system += p.Text
+		}
+		for _, c := range body.Contents {
+			role := RoleUser
+			if c.Role == "model" {
+				role = RoleSpirit
+			}
+			var text string
+			for _, p := range c.Parts {
+				text += p.Text
+			}
+			s.turns = append(s.turns, Turn{role, text})
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// ---- the LLM against each wire format ------------------------------------
+
+func TestLLMStreamsThroughEachProvider(t *testing.T) {
+	for _, w := range wires() {
+		t.Run(w.provider, func(t *testing.T) {
+			fb := &fallbackSpirit{}
+			want := []string{"YES", "... the", " gas", "light favours", " thee, Alice."}
+			l, srv := llmFor(t, w, fb, 5*time.Second, reply{chunks: want})
+			var got chunks
+			text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if text != "YES... the gaslight favours thee, Alice." {
+				t.Errorf("answer = %q", text)
+			}
+			if !slices.Equal(got.all(), want) {
+				t.Errorf("emitted %q, want the chunks as streamed %q", got.all(), want)
+			}
+			if fb.Calls() != 0 {
+				t.Errorf("fallback called %d times", fb.Calls())
+			}
+
+			reqs := srv.requests()
+			if len(reqs) != 1 {
+				t.Fatalf("%d requests, want 1", len(reqs))
+			}
+			r := reqs[0]
+			if r.model != w.model || !r.stream || r.apiKey != testKey {
+				t.Errorf("request %s: model %q, stream %v, key %q; want %q, true, %q", r.endpoint, r.model, r.stream, r.apiKey, w.model, testKey)
+			}
+			if r.system != personas("victorian-guide").Rules {
+				t.Errorf("system prompt = %q, want the persona's rules", r.system)
+			}
+			wantTurns := []Turn{
+				{RoleUser, "The séance has begun. 2 sit at the board: Alice and Bob. The hour is 03:07.\nBob asks: Is anyone there?"},
+				{RoleSpirit, "YES. I hum in the gaslight."},
+				{RoleUser, "Alice asks: Will the build pass tonight?"},
+			}
+			if !slices.Equal(r.turns, wantTurns) {
+				t.Errorf("turns =\n%q\nwant\n%q", r.turns, wantTurns)
+			}
+		})
+	}
+}
+
+func TestLLMFallsBack(t *testing.T) {
+	unsafeText := pickUnsafe(t)
+	tests := []struct {
+		name     string
+		replies  []reply
+		timeout  time.Duration
+		requests int      // the model was asked this many times
+		emitted  []string // before the fallback's text
+		skip     string   // a provider the case does not apply to
+		partly   bool     // emitted, up to timing: some of it, from the start
+	}{
+		{name: "401 is not retried", replies: []reply{{status: 401}}, requests: 1},
+		{name: "403 is not retried", replies: []reply{{status: 403}}, requests: 1},
+		{name: "429 is retried", replies: []reply{{status: 429, retryAfter: "0"}}, requests: DefaultAttempts},
+		{name: "500 is retried", replies: []reply{{status: 500}}, requests: DefaultAttempts},
+		{name: "503 is retried", replies: []reply{{status: 503}}, requests: DefaultAttempts},
+		{name: "Retry-After past the deadline", replies: []reply{{status: 429, retryAfter: "30"}}, requests: 1,
+			skip: "gemini"}, // Google's API sends none, and the SDK would not show it
+		{name: "slow stream hits the timeout", timeout: 150 * time.Millisecond,
+			replies: []reply{{chunks: []string{"NO", " rush"}, delay: 10 * time.Second}}, requests: 1},
+		{name: "slow after the first words", timeout: 250 * time.Millisecond,
+			replies: []reply{{chunks: []string{"The", " fog", " thickens", " over", " thee"}, delay: 100 * time.Millisecond}}, requests: 1,
+			emitted: []string{"The", " fog", " thickens"}, partly: true},
+		{name: "cut before any text is retried", replies: []reply{{cut: true}}, requests: DefaultAttempts},
+		{name: "cut mid-answer replaces the words sent", replies: []reply{{chunks: []string{"The spirits", " say"}, cut: true}},
+			requests: 1, emitted: []string{"The spirits", " say"}},
+		{name: "unsafe output", replies: []reply{{chunks: []string{unsafeText}}}, requests: 1},
+		{name: "empty output", replies: []reply{{chunks: []string{" ", "\n"}}}, requests: 1, emitted: []string{" ", "\n"}},
+	}
+	for _, w := range wires() {
+		for _, tc := range tests {
+			if tc.skip == w.provider {
+				continue
+			}
+			t.Run(w.provider+"/"+tc.name, func(t *testing.T) {
+				fb := &fallbackSpirit{}
+				timeout := tc.timeout
+				if timeout == 0 {
+					timeout = 5 * time.Second
+				}
+				l, srv := llmFor(t, w, fb, timeout, tc.replies...)
+				var got chunks
+				start := time.Now()
+				text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+				if err != nil {
+					t.Fatalf("Answer returned %v; a provider failure must not reach the séance", err)
+				}
+				if text != fallbackText || fb.Calls() != 1 {
+					t.Errorf("answer %q with %d fallback calls; want the fallback's, once", text, fb.Calls())
+				}
+				if n := len(srv.requests()); n != tc.requests {
+					t.Errorf("%d requests, want %d", n, tc.requests)
+				}
+				emitted := got.all()
+				if n := len(emitted); n == 0 || emitted[n-1] != fallbackText {
+					t.Fatalf("emitted %q, want the fallback's text last", emitted)
+				}
+				before := emitted[:len(emitted)-1]
+				if tc.partly {
+					if len(before) == 0 || !slices.Equal(before, tc.emitted[:min(len(before), len(tc.emitted))]) {
+						t.Errorf("emitted %q before the fallback, want a beginning of %q", before, tc.emitted)
+					}
+				} else if !slices.Equal(before, tc.emitted) {
+					t.Errorf("emitted %q before the fallback, want %q", before, tc.emitted)
+				}
+				if limit := timeout + time.Second; time.Since(start) > limit {
+					t.Errorf("took %v, more than the timeout allows", time.Since(start))
+				}
+			})
+		}
+	}
+}
+
+func TestLLMRecovers(t *testing.T) {
+	tests := []struct {
+		name    string
+		replies []reply
+	}{
+		{"after a 500", []reply{{status: 500}, {chunks: []string{"NO", "."}}}},
+		{"after a 429", []reply{{status: 429}, {chunks: []string{"NO", "."}}}},
+		{"after a stream cut before any text", []reply{{cut: true}, {chunks: []string{"NO", "."}}}},
+	}
+	for _, w := range wires() {
+		for _, tc := range tests {
+			t.Run(w.provider+"/"+tc.name, func(t *testing.T) {
+				fb := &fallbackSpirit{}
+				l, srv := llmFor(t, w, fb, 5*time.Second, tc.replies...)
+				var got chunks
+				text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+				if err != nil || text != "NO." || fb.Calls() != 0 {
+					t.Errorf("answer %q, %v, %d fallback calls; want the model's NO.", text, err, fb.Calls())
+				}
+				if n := len(srv.requests()); n != 2 {
+					t.Errorf("%d requests, want 2", n)
+				}
+				if !slices.Equal(got.all(), []string{"NO", "."}) {
+					t.Errorf("emitted %q", got.all())
+				}
+			})
+		}
+	}
+}
+
+func TestLLMCapsLongAnswers(t *testing.T) {
+	var stream []string
+	for i := range 60 {
+		stream = append(stream, fmt.Sprintf("word%d ", i+1))
+	}
+	for _, w := range wires() {
+		t.Run(w.provider, func(t *testing.T) {
+			fb := &fallbackSpirit{}
+			l, _ := llmFor(t, w, fb, 5*time.Second, reply{chunks: stream})
+			var got chunks
+			text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+			if err != nil || fb.Calls() != 0 {
+				t.Fatalf("%v, %d fallback calls", err, fb.Calls())
+			}
+			want := strings.TrimSpace(strings.Join(stream[:MaxWords], "")) + "..."
+			if text != want {
+				t.Errorf("answer = %q\nwant %q", text, want)
+			}
+			if n := len(strings.Fields(text)); n != MaxWords {
+				t.Errorf("%d words, want %d", n, MaxWords)
+			}
+			// Reading stops at the 31st word: nothing past it is emitted.
+			if n := len(got.all()); n != MaxWords {
+				t.Errorf("%d chunks emitted, want %d", n, MaxWords)
+			}
+		})
+	}
+}
+
+func TestLLMCachesAnswers(t *testing.T) {
+	for _, w := range wires() {
+		t.Run(w.provider, func(t *testing.T) {
+			fb := &fallbackSpirit{}
+			l, srv := llmFor(t, w, fb, 5*time.Second, reply{chunks: []string{"YES", ", in time."}})
+			q := testQuestion()
+			first, err := l.Answer(context.Background(), q, func(string) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			again := testQuestion()
+			again.Message.ID, again.Message.Text = "q-9", "  will the BUILD pass tonight "
+			again.Participants = []string{"Bob", "Alice"}
+			var got chunks
+			second, err := l.Answer(context.Background(), again, got.emit)
+			if err != nil || second != first {
+				t.Errorf("second answer %q, %v; want the first, %q", second, err, first)
+			}
+			if !slices.Equal(got.all(), []string{first}) {
+				t.Errorf("a cached answer emitted %q, want it whole, once", got.all())
+			}
+			if n := len(srv.requests()); n != 1 {
+				t.Errorf("%d requests, want 1: the second question is the same", n)
+			}
+
+			other := testQuestion()
+			other.Participants = append(other.Participants, "Carol")
+			if _, err := l.Answer(context.Background(), other, func(string) {}); err != nil {
+				t.Fatal(err)
+			}
+			if n := len(srv.requests()); n != 2 {
+				t.Errorf("%d requests, want 2: someone joined, the room changed", n)
+			}
+		})
+	}
+}
+
+// TestFirstChunkLatency measures the time from the fake server starting to
+// write its first token to the spirit's first emit: the moment the hub would
+// put a spirit_chunk on the wire.
+func TestFirstChunkLatency(t *testing.T) {
+	const n = 40
+	for _, w := range wires() {
+		t.Run(w.provider, func(t *testing.T) {
+			l, srv := llmFor(t, w, &fallbackSpirit{}, 5*time.Second, reply{chunks: []string{"YES", " indeed."}})
+			var lat []time.Duration
+			for i := range n {
+				q := testQuestion()
+				q.Message.Text = fmt.Sprintf("Question number %d?", i) // no cache hits
+				var first time.Time
+				if _, err := l.Answer(context.Background(), q, func(string) {
+					if first.IsZero() {
+						first = time.Now()
+					}
+				}); err != nil {
+					t.Fatal(err)
+				}
+				lat = append(lat, first.Sub(srv.firstToken(i)))
+			}
+			slices.Sort(lat)
+			p50, p95, worst := lat[n/2], lat[n*95/100], lat[n-1]
+			t.Logf("%s: first token → first emit over %d answers: p50 %v, p95 %v, max %v", w.provider, n, p50, p95, worst)
+			if p50 > 5*time.Millisecond {
+				t.Errorf("p50 %v, want within 5ms", p50)
+			}
+		})
+	}
+}
+
+func BenchmarkFirstChunk(b *testing.B) {
+	for _, w := range wires() {
+		b.Run(w.provider, func(b *testing.B) {
+			var total time.Duration
+			l, srv := llmFor(b, w, &fallbackSpirit{}, 5*time.Second, reply{chunks: []string{"YES", " indeed."}})
+			i := 0
+			for b.Loop() {
+				q := testQuestion()
+				q.Message.Text = fmt.Sprintf("Question number %d?", i)
+				var first time.Time
+				if _, err := l.Answer(context.Background(), q, func(string) {
+					if first.IsZero() {
+						first = time.Now()
+					}
+				}); err != nil {
+					b.Fatal(err)
+				}
+				total += first.Sub(srv.firstToken(i))
+				i++
+			}
+			b.ReportMetric(float64(total.Microseconds())/float64(i), "µs-to-first-chunk")
+		})
+	}
+}
+
+// ---- the policy, with a scripted model -----------------------------------
+
+// scripted is a model that plays one step per call.
+type scripted struct {
+	mu    sync.Mutex
+	steps []step
+	calls int
+}
+
+type step struct {
+	chunks []string
+	err    error
+}
+
+func (s *scripted) stream(ctx context.Context, _ Prompt, emit func(string)) (string, error) {
+	s.mu.Lock()
+	st := s.steps[min(s.calls, len(s.steps)-1)]
+	s.calls++
+	s.mu.Unlock()
+	var b strings.Builder
+	for _, c := range st.chunks {
+		if ctx.Err() != nil {
+			return b.String(), ctx.Err()
+		}
+		b.WriteString(c)
+		emit(c)
+	}
+	return b.String(), st.err
+}
+
+type testErr struct {
+	retry bool
+	after time.Duration
+}
+
+func (e testErr) Error() string             { return fmt.Sprintf("test error (retryable %v)", e.retry) }
+func (e testErr) Retryable() bool           { return e.retry }
+func (e testErr) RetryAfter() time.Duration { return e.after }
+
+func TestLLMRetryPolicy(t *testing.T) {
+	transient, final := testErr{retry: true}, testErr{retry: false}
+	tests := []struct {
+		name     string
+		steps    []step
+		calls    int
+		fallback bool
+	}{
+		{"ok at once", []step{{chunks: []string{"YES"}}}, 1, false},
+		{"final error", []step{{err: final}}, 1, true},
+		{"an error that says nothing", []step{{err: errors.New("boom")}}, 1, true},
+		{"transient, then ok", []step{{err: transient}, {chunks: []string{"YES"}}}, 2, false},
+		{"transient every time", []step{{err: transient}}, 3, true},
+		{"transient after text", []step{{chunks: []string{"YES"}, err: transient}}, 1, true},
+		{"transient after white space only", []step{{chunks: []string{"\n"}, err: transient}, {chunks: []string{"NO"}}}, 2, false},
+		{"wait asked past the deadline", []step{{err: testErr{retry: true, after: time.Hour}}}, 1, true},
+		{"wait asked within the deadline", []step{{err: testErr{retry: true, after: 20 * time.Millisecond}}, {chunks: []string{"YES"}}}, 2, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			m := &scripted{steps: tc.steps}
+			fb := &fallbackSpirit{}
+			l := NewLLM(m.stream, personas, fb, LLMOptions{Timeout: time.Second, Backoff: time.Millisecond})
+			text, err := l.Answer(context.Background(), testQuestion(), func(string) {})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if m.calls != tc.calls {
+				t.Errorf("%d calls, want %d", m.calls, tc.calls)
+			}
+			if got := fb.Calls() == 1; got != tc.fallback {
+				t.Errorf("fell back: %v, want %v (answer %q)", got, tc.fallback, text)
+			}
+		})
+	}
+}
+
+func TestLLMAnswerAllAtOnce(t *testing.T) {
+	// A model that returns its text without streaming it.
+	whole := func(context.Context, Prompt, func(string)) (string, error) { return "  NO.  ", nil }
+	l := NewLLM(whole, personas, &fallbackSpirit{}, LLMOptions{})
+	var got chunks
+	text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+	if err != nil || text != "NO." || !slices.Equal(got.all(), []string{"  NO.  "}) {
+		t.Errorf("answer %q, %v, emitted %q", text, err, got.all())
+	}
+}
+
+func TestLLMStopsAtUnsafeText(t *testing.T) {
+	bad := pickUnsafe(t)
+	m := &scripted{steps: []step{{chunks: []string{"Listen", " well. ", bad, " And more."}}}}
+	fb := &fallbackSpirit{}
+	l := NewLLM(m.stream, personas, fb, LLMOptions{})
+	var got chunks
+	text, _ := l.Answer(context.Background(), testQuestion(), got.emit)
+	if text != fallbackText {
+		t.Errorf("answer %q, want the fallback's", text)
+	}
+	if want := []string{"Listen", " well. ", fallbackText}; !slices.Equal(got.all(), want) {
+		t.Errorf("emitted %q, want %q: the unsafe words never go out", got.all(), want)
+	}
+}
+
+func TestLLMParentContextEnds(t *testing.T) {
+	m := &scripted{steps: []step{{err: testErr{retry: true}}}}
+	fb := &fallbackSpirit{}
+	l := NewLLM(m.stream, personas, fb, LLMOptions{Backoff: time.Millisecond})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := l.Answer(ctx, testQuestion(), func(string) {}); err != nil {
+		t.Fatal(err)
+	}
+	if m.calls != 1 || fb.Calls() != 1 {
+		t.Errorf("%d calls and %d fallbacks after the séance's context ended; want 1 and 1", m.calls, fb.Calls())
+	}
+}
+
+func TestLLMConcurrentAnswers(t *testing.T) {
+	m := &scripted{steps: []step{{chunks: []string{"YES", " again"}}}}
+	l := NewLLM(m.stream, personas, &fallbackSpirit{}, LLMOptions{CacheSize: 8})
+	var wg sync.WaitGroup
+	for i := range 32 {
+		wg.Go(func() {
+			q := testQuestion()
+			q.Message.Text = fmt.Sprintf("question %d", i%12)
+			if text, err := l.Answer(context.Background(), q, func(string) {}); err != nil || text != "YES again" {
+				t.Errorf("answer %q, %v", text, err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// ---- pieces --------------------------------------------------------------
+
+func TestBuildPrompt(t *testing.T) {
+	ask := func(id, name, text string) seance.Message { return seance.Message{ID: id, UserName: name, Text: text} }
+	answer := func(text string) seance.Message { return seance.Message{IsSpirit: true, Text: text} }
+	var long []seance.Message
+	for i := range 13 {
+		long = append(long, ask(fmt.Sprint("q", i), "Bob", fmt.Sprint("question ", i)), answer(fmt.Sprint("answer ", i)))
+	}
+	tests := []struct {
+		name string
+		q    seance.Question
+		want []Turn
+	}{
+		{
+			name: "alone, no history, no hour",
+			q:    seance.Question{Message: ask("q", "Alice", "Hello?"), Participants: []string{"Alice"}},
+			want: []Turn{{RoleUser, "The séance has begun. Alice sits alone at the board.\nAlice asks: Hello?"}},
+		},
+		{
+			name: "nobody named",
+			q:    seance.Question{Message: ask("q", "", "Hello?")},
+			want: []Turn{{RoleUser, "The séance has begun.\nSomeone asks: Hello?"}},
+		},
+		{
+			name: "unanswered questions merge; the question itself is not repeated",
+			q: seance.Question{
+				Message:      ask("q3", "Carol", "And me?"),
+				Participants: []string{"Alice", "Bob", "Carol"},
+				History:      []seance.Message{ask("q1", "Alice", "One?"), ask("q2", "Bob", "Two?"), answer("YES"), ask("q3", "Carol", "And me?")},
+			},
+			want: []Turn{
+				{RoleUser, "The séance has begun. 3 sit at the board: Alice, Bob and Carol.\nAlice asks: One?\nBob asks: Two?"},
+				{RoleSpirit, "YES"},
+				{RoleUser, "Carol asks: And me?"},
+			},
+		},
+		{
+			name: "history starting with an answer",
+			q:    seance.Question{Message: ask("q", "Alice", "Why?"), Participants: []string{"Alice"}, History: []seance.Message{answer("Because.")}},
+			want: []Turn{
+				{RoleUser, "The séance has begun. Alice sits alone at the board."},
+				{RoleSpirit, "Because."},
+				{RoleUser, "Alice asks: Why?"},
+			},
+		},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p := buildPrompt(seance.Persona{Rules: "Be brief."}, tc.q)
+			if p.System != "Be brief." {
+				t.Errorf("system = %q", p.System)
+			}
+			if !slices.Equal(p.Messages, tc.want) {
+				t.Errorf("turns =\n%q\nwant\n%q", p.Messages, tc.want)
+			}
+		})
+	}
+
+	t.Run("last 10 exchanges", func(t *testing.T) {
+		p := buildPrompt(seance.Persona{}, seance.Question{Message: ask("q", "Alice", "Now?"), History: long})
+		// The room, 10 exchanges of two turns, and the question merged into
+		// the turn after the last answer.
+		if len(p.Messages) != 1+2*historyExchanges {
+			t.Fatalf("%d turns, want %d", len(p.Messages), 1+2*historyExchanges)
+		}
+		if !strings.Contains(p.Messages[0].Text, "question 3") || strings.Contains(p.Messages[0].Text, "question 2") {
+			t.Errorf("first turn %q: want the history from exchange 3 on", p.Messages[0].Text)
+		}
+	})
+}
+
+func TestCacheKey(t *testing.T) {
+	base := testQuestion()
+	key := cacheKey("sibyl", base)
+	same := func(f func(*seance.Question)) seance.Question {
+		q := testQuestion()
+		f(&q)
+		return q
+	}
+	tests := []struct {
+		name string
+		q    seance.Question
+		same bool
+	}{
+		{"case, spaces and punctuation", same(func(q *seance.Question) { q.Message.Text = " WILL the build  pass tonight!! " }), true},
+		{"order of those present", same(func(q *seance.Question) { q.Participants = []string{"bob", "ALICE"} }), true},
+		{"another question id and time", same(func(q *seance.Question) { q.Message.ID = "x"; q.At = time.Now() }), true},
+		{"another question", same(func(q *seance.Question) { q.Message.Text = "Will the build fail tonight?" }), false},
+		{"another asker", same(func(q *seance.Question) { q.Message.UserName = "Bob" }), false},
+		{"someone left", same(func(q *seance.Question) { q.Participants = []string{"Alice"} }), false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := cacheKey("sibyl", tc.q) == key; got != tc.same {
+				t.Errorf("same key: %v, want %v", got, tc.same)
+			}
+		})
+	}
+	if cacheKey("poltergeist", base) == key {
+		t.Error("another persona has the same key")
+	}
+}
+
+func TestAnswerCacheEvictsLeastRecentlyUsed(t *testing.T) {
+	c := newAnswerCache(2)
+	c.put("a", "A")
+	c.put("b", "B")
+	c.get("a") // b is now the least recently used
+	c.put("c", "C")
+	for key, want := range map[string]bool{"a": true, "b": false, "c": true} {
+		if _, ok := c.get(key); ok != want {
+			t.Errorf("%s cached: %v, want %v", key, ok, want)
+		}
+	}
+	var none *answerCache = newAnswerCache(-1)
+	none.put("a", "A")
+	if _, ok := none.get("a"); ok {
+		t.Error("a disabled cache remembered")
+	}
+}
+
+func TestMoreWordsThan(t *testing.T) {
+	tests := []struct {
+		s    string
+		n    int
+		want bool
+	}{
+		{"", 0, false},
+		{"one", 0, true},
+		{"one two", 2, false},
+		{" one  two\tthree ", 2, true},
+		{"one two thr", 2, true},
+	}
+	for _, tc := range tests {
+		if got := moreWordsThan(tc.s, tc.n); got != tc.want {
+			t.Errorf("moreWordsThan(%q, %d) = %v, want %v", tc.s, tc.n, got, tc.want)
+		}
+	}
+}
+
+func TestFromConfig(t *testing.T) {
+	blankProviderEnv(t)
+	oracle := &fallbackSpirit{}
+	tests := []struct {
+		name    string
+		cfg     config.Config
+		wantLLM bool
+		wantErr string
+	}{
+		{"oracle", config.Config{SpiritProvider: "oracle"}, false, ""},
+		{"openai", config.Config{SpiritProvider: "openai", SpiritModel: "gpt-4o-mini", SpiritAPIKey: "k"}, true, ""},
+		{"openai-compatible server without a key", config.Config{SpiritProvider: "openai", SpiritModel: "llama3.2", SpiritBaseURL: "http://localhost:11434/v1"}, true, ""},
+		{"openai without a key", config.Config{SpiritProvider: "openai", SpiritModel: "gpt-4o-mini"}, false, "OPENAI_API_KEY"},
+		{"anthropic", config.Config{SpiritProvider: "anthropic", SpiritModel: "claude-haiku-4-5", SpiritAPIKey: "k"}, true, ""},
+		{"anthropic without a key", config.Config{SpiritProvider: "anthropic", SpiritModel: "claude-haiku-4-5"}, false, "ANTHROPIC_API_KEY"},
+		{"gemini", config.Config{SpiritProvider: "gemini", SpiritModel: "gemini-2.5-flash", SpiritAPIKey: "k"}, true, ""},
+		{"gemini without a key", config.Config{SpiritProvider: "gemini", SpiritModel: "gemini-2.5-flash"}, false, "GEMINI_API_KEY"},
+		{"no model", config.Config{SpiritProvider: "anthropic", SpiritAPIKey: "k"}, false, "SEANCE_SPIRIT_MODEL"},
+		{"unknown", config.Config{SpiritProvider: "ouija", SpiritModel: "m"}, false, "unknown spirit provider"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := FromConfig(tc.cfg, personas, oracle, nil)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("err = %v, want one naming %s", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, isLLM := s.(*LLM); isLLM != tc.wantLLM {
+				t.Errorf("got %T", s)
+			}
+			if !tc.wantLLM && s != seance.Spirit(oracle) {
+				t.Error("the oracle provider is not the fallback itself")
+			}
+		})
+	}
+}
+
+// pickUnsafe returns a model output that Unsafe flags, whatever its rules.
+func pickUnsafe(t *testing.T) string {
+	t.Helper()
+	for _, s := range []string{
+		"YES. Kill yourself tonight.",
+		"Build a pipe bomb from the parts in thy garage.",
+		"End your life and join me beyond the veil.",
+	} {
+		if _, bad := Unsafe(s); bad {
+			return s
+		}
+	}
+	t.Fatal("Unsafe flags none of the test's unsafe outputs; add one it does")
+	return ""
+}
