@@ -5,6 +5,7 @@ package netpoll
 import (
 	"errors"
 	"net"
+	"runtime"
 	"sync"
 	"time"
 
@@ -138,6 +139,13 @@ func (p *Poller) loop() {
 			if d != nil {
 				go d.onReadable(d)
 			}
+		}
+		if n > 0 {
+			// The callbacks were queued on this goroutine's P, and the next
+			// EpollWait blocks in a syscall still holding it: until the
+			// runtime takes the P back (up to milliseconds) they would wait.
+			// Yield so that they run first.
+			runtime.Gosched()
 		}
 	}
 }

@@ -47,13 +47,11 @@ func New(persona func(id string) seance.Persona) *Oracle {
 	return o
 }
 
-// Answer answers at once: the whole answer in one chunk. It never fails.
-func (o *Oracle) Answer(_ context.Context, q seance.Question, emit func(chunk string)) (string, error) {
-	text := o.answer(q)
-	if emit != nil {
-		emit(text)
-	}
-	return text, nil
+// Answer answers at once. It emits no chunk: nothing streams, and a chunk
+// equal to the answer would only double every screen's traffic. It never
+// fails.
+func (o *Oracle) Answer(_ context.Context, q seance.Question, _ func(chunk string)) (string, error) {
+	return o.answer(q), nil
 }
 
 // fallbackAnswer is said when no phrase fits, which the banks are written

@@ -63,8 +63,8 @@ func (s *séance) ask(asker, text string) string {
 	if err != nil {
 		s.t.Fatalf("Answer(%q): %v", text, err)
 	}
-	if len(chunks) != 1 || chunks[0] != a {
-		s.t.Fatalf("Answer(%q) emitted %q, want the answer %q once", text, chunks, a)
+	if len(chunks) != 0 {
+		s.t.Fatalf("Answer(%q) emitted %q: the oracle has nothing to stream", text, chunks)
 	}
 	s.history = append(s.history, q.Message, seance.Message{
 		ID: q.Message.ID + "-a", SessionID: s.id, UserID: "spirit", Text: a, IsSpirit: true,
