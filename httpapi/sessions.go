@@ -5,82 +5,17 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/token"
+	"github.com/seancehq/seance/wire"
 )
-
-// sessionView is the contract's Session object.
-type sessionView struct {
-	ID               string     `json:"id"`
-	Name             string     `json:"name"`
-	MaxUsers         int        `json:"max_users"`
-	CreatedAt        time.Time  `json:"created_at"`
-	IsActive         bool       `json:"is_active"`
-	Spirit           string     `json:"spirit"`
-	ParticipantCount int        `json:"participant_count"`
-	EndedAt          *time.Time `json:"ended_at"`
-	LastSeq          int64      `json:"last_seq"`
-}
 
 // viewSession is the séance as clients see it; participant_count is who is
 // connected now.
-func (s *Server) viewSession(sess *seance.Session) sessionView {
-	v := viewSession(sess)
-	v.ParticipantCount = s.Rooms.Present(sess.ID)
-	return v
-}
-
-func viewSession(s *seance.Session) sessionView {
-	return sessionView{
-		ID:               s.ID,
-		Name:             s.Name,
-		MaxUsers:         s.MaxUsers,
-		CreatedAt:        s.CreatedAt,
-		IsActive:         s.IsActive(),
-		Spirit:           s.Spirit,
-		ParticipantCount: s.ParticipantCount,
-		EndedAt:          s.EndedAt,
-		LastSeq:          s.LastSeq,
-	}
-}
-
-// messageView is the contract's Message object.
-type messageView struct {
-	ID            string    `json:"id"`
-	Seq           int64     `json:"seq"`
-	SessionID     string    `json:"session_id"`
-	UserID        string    `json:"user_id"`
-	UserName      string    `json:"user_name"`
-	Message       string    `json:"message"`
-	IsSpirit      bool      `json:"is_spirit"`
-	Timestamp     time.Time `json:"timestamp"`
-	LetterTimings []int     `json:"letter_timings,omitempty"`
-	ReplyTo       string    `json:"reply_to,omitempty"`
-}
-
-func viewMessage(m seance.Message) messageView {
-	return messageView{
-		ID:            m.ID,
-		Seq:           m.Seq,
-		SessionID:     m.SessionID,
-		UserID:        m.UserID,
-		UserName:      m.UserName,
-		Message:       m.Text,
-		IsSpirit:      m.IsSpirit,
-		Timestamp:     m.Timestamp,
-		LetterTimings: m.LetterTimings,
-		ReplyTo:       m.ReplyTo,
-	}
-}
-
-func viewMessages(ms []seance.Message) []messageView {
-	out := make([]messageView, len(ms))
-	for i, m := range ms {
-		out[i] = viewMessage(m)
-	}
-	return out
+func (s *Server) viewSession(sess *seance.Session) wire.Session {
+	return wire.SessionOf(sess, s.Rooms.Present(sess.ID))
 }
 
 // createRequest keeps each field raw so that a value of the wrong JSON type
@@ -119,11 +54,14 @@ func (cr createRequest) newSession() (seance.NewSession, error) {
 func isAbsent(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 type createdSession struct {
-	sessionView
+	wire.Session
 	HostToken string `json:"host_token"`
 }
 
 func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
+	if !s.allow(w, r, s.CreateLimit, metrics.LimitCreate) {
+		return
+	}
 	var req createRequest
 	if err := decodeObject(r, &req); err != nil {
 		s.fail(w, r, err)
@@ -150,7 +88,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/sessions/"+sess.ID)
-	s.ok(w, r, http.StatusCreated, createdSession{sessionView: s.viewSession(sess), HostToken: host})
+	s.ok(w, r, http.StatusCreated, createdSession{Session: s.viewSession(sess), HostToken: host})
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
@@ -243,7 +181,7 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) {
 	if more {
 		m.NextAfterSeq = new(msgs[len(msgs)-1].Seq)
 	}
-	s.okMeta(w, r, http.StatusOK, viewMessages(msgs), m)
+	s.okMeta(w, r, http.StatusOK, wire.MessagesOf(msgs), m)
 }
 
 // intParam parses an optional integer query parameter within [lo, hi].

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/wire"
 )
 
 // transcriptPage is how many messages are read from the store at a time.
@@ -53,9 +54,9 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Disposition", fmt.Sprintf(`attachment; filename="seance-%s.%s"`, sess.ID, format))
 	if format == "json" {
 		s.ok(w, r, http.StatusOK, struct {
-			Session  sessionView   `json:"session"`
-			Messages []messageView `json:"messages"`
-		}{s.viewSession(sess), viewMessages(msgs)})
+			Session  wire.Session   `json:"session"`
+			Messages []wire.Message `json:"messages"`
+		}{s.viewSession(sess), wire.MessagesOf(msgs)})
 		return
 	}
 	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -36,6 +37,9 @@ type Config struct {
 	MaxWaiting int
 	// TypingEvery is the least time between two user_typing of one participant (1 s).
 	TypingEvery time.Duration
+
+	// Metrics counts rooms, joins, messages and drops; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // Defaults of the contract.
@@ -183,21 +187,11 @@ func (h *Hub) participant(ctx context.Context, r *room, id Identity) (seance.Par
 }
 
 type sessionState struct {
-	Session      sessionView        `json:"session"`
+	Session      wire.Session       `json:"session"`
 	You          wire.Participant   `json:"you"`
 	Participants []wire.Participant `json:"participants"`
 	History      []wire.Message     `json:"history"`
 	LastSeq      int64              `json:"last_seq"`
-}
-
-type sessionView struct {
-	ID               string    `json:"id"`
-	Name             string    `json:"name"`
-	MaxUsers         int       `json:"max_users"`
-	CreatedAt        time.Time `json:"created_at"`
-	IsActive         bool      `json:"is_active"`
-	Spirit           string    `json:"spirit"`
-	ParticipantCount int       `json:"participant_count"`
 }
 
 // welcome writes session_state, the room, and the replay straight to the
@@ -216,11 +210,10 @@ func (h *Hub) welcome(ctx context.Context, c *Client, st joinState, resume Resum
 		}
 	}
 	now := h.now()
+	sess := *r.session
+	sess.LastSeq = st.lastSeq
 	state := sessionState{
-		Session: sessionView{
-			ID: r.session.ID, Name: r.session.Name, MaxUsers: r.session.MaxUsers, CreatedAt: r.session.CreatedAt,
-			IsActive: true, Spirit: r.session.Spirit, ParticipantCount: len(st.present),
-		},
+		Session:      wire.SessionOf(&sess, len(st.present)),
 		You:          wire.ParticipantOf(c.p),
 		Participants: st.present,
 		History:      views,
@@ -271,6 +264,7 @@ func (h *Hub) room(ctx context.Context, sessionID string) (*room, error) {
 	if !ok {
 		r = newRoom(h, sessionID)
 		h.rooms[sessionID] = r
+		h.cfg.Metrics.RoomOpened()
 		h.mu.Unlock()
 		// Other joiners wait on this load: it must not fail because the
 		// first joiner gave up.
@@ -296,6 +290,7 @@ func (h *Hub) dropRoom(r *room) {
 	h.mu.Lock()
 	if h.rooms[r.id] == r {
 		delete(h.rooms, r.id)
+		h.cfg.Metrics.RoomClosed()
 	}
 	h.mu.Unlock()
 }

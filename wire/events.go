@@ -53,6 +53,37 @@ func ParticipantOf(p seance.Participant) Participant {
 	return Participant{ID: p.UserID, Name: p.Name, JoinedAt: p.JoinedAt}
 }
 
+// Session is the contract's Session object, in REST responses and in
+// session_state.
+type Session struct {
+	ID               string     `json:"id"`
+	Name             string     `json:"name"`
+	MaxUsers         int        `json:"max_users"`
+	CreatedAt        time.Time  `json:"created_at"`
+	IsActive         bool       `json:"is_active"`
+	Spirit           string     `json:"spirit"`
+	ParticipantCount int        `json:"participant_count"`
+	EndedAt          *time.Time `json:"ended_at"`
+	LastSeq          int64      `json:"last_seq"`
+}
+
+// SessionOf is the wire view of s with present participants connected.
+func SessionOf(s *seance.Session, present int) Session {
+	return Session{
+		ID: s.ID, Name: s.Name, MaxUsers: s.MaxUsers, CreatedAt: s.CreatedAt, IsActive: s.IsActive(),
+		Spirit: s.Spirit, ParticipantCount: present, EndedAt: s.EndedAt, LastSeq: s.LastSeq,
+	}
+}
+
+// MessagesOf is the wire view of ms.
+func MessagesOf(ms []seance.Message) []Message {
+	out := make([]Message, len(ms))
+	for i, m := range ms {
+		out[i] = MessageOf(m)
+	}
+	return out
+}
+
 // Message is the data of message_received [orig] and an entry of history.
 type Message struct {
 	ID            string    `json:"id"`
