@@ -46,6 +46,22 @@ type Store interface {
 	// restart they are still owed an answer.
 	PendingQuestions(ctx context.Context, sessionID string) ([]Message, error)
 
+	// EndIdleSessions ends, at the time at, the active séances whose last
+	// activity (creation, a join, a message: the times those carry) is
+	// before idleBefore, and returns their ids: at most limit of them, the
+	// longest idle first. A séance that turns active while this runs is
+	// either ended before its activity is stored or not ended at all.
+	EndIdleSessions(ctx context.Context, idleBefore, at time.Time, limit int) ([]string, error)
+	// DeleteEndedBefore deletes up to limit séances that ended before t,
+	// their participants and messages with them, oldest ended first, and
+	// returns how many séances it deleted. Active séances are never deleted.
+	DeleteEndedBefore(ctx context.Context, t time.Time, limit int) (int, error)
+	// TryLock takes the lock called name without waiting; ok is false when
+	// it is held already. The lock is shared by every node on the database,
+	// so that a background job runs on one node at a time; unlock lets it
+	// go (calling it again does nothing), and so does a node that dies.
+	TryLock(ctx context.Context, name string) (unlock func(), ok bool, err error)
+
 	// EnsureState returns the value stored under key, storing value first if
 	// the key is absent. Concurrent callers (several nodes) all get the same value.
 	EnsureState(ctx context.Context, key, value string) (string, error)

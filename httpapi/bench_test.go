@@ -15,12 +15,14 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/httpapi"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/internal/testsvc"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
@@ -28,19 +30,26 @@ import (
 )
 
 // BenchmarkCreateGet measures create-then-get pairs over real HTTP on
-// loopback, with the production middleware and JSON request logs (written to
-// io.Discard). One op is one pair. It reports pairs/s and the pair latency
-// percentiles.
+// loopback, with the production middleware, metrics and JSON request logs
+// (written to io.Discard). One op is one pair. It reports pairs/s and the
+// pair latency percentiles. "sqlite-no-metrics" is the same without the
+// metrics, to show what they cost.
 //
 //	go test ./httpapi -run '^$' -bench CreateGet -benchtime 20000x
 func BenchmarkCreateGet(b *testing.B) {
-	b.Run("sqlite", func(b *testing.B) {
+	sqliteDB := func(b *testing.B) seance.Store {
 		db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
 		if err != nil {
 			b.Fatal(err)
 		}
-		defer db.Close()
-		benchCreateGet(b, db)
+		b.Cleanup(func() { db.Close() })
+		return db
+	}
+	b.Run("sqlite", func(b *testing.B) {
+		benchCreateGet(b, sqliteDB(b), metrics.New(prometheus.NewRegistry(), "bench"))
+	})
+	b.Run("sqlite-no-metrics", func(b *testing.B) {
+		benchCreateGet(b, sqliteDB(b), nil)
 	})
 	b.Run("postgres", func(b *testing.B) {
 		db, err := postgres.Open(context.Background(), testsvc.Postgres(b))
@@ -48,16 +57,17 @@ func BenchmarkCreateGet(b *testing.B) {
 			b.Fatal(err)
 		}
 		defer db.Close()
-		benchCreateGet(b, db)
+		benchCreateGet(b, db, metrics.New(prometheus.NewRegistry(), "bench"))
 	})
 }
 
-func benchCreateGet(b *testing.B, store seance.Store) {
+func benchCreateGet(b *testing.B, store seance.Store, m *metrics.Metrics) {
 	tokens, _ := token.NewIssuer([]byte(testSecret), time.Hour, time.Now)
 	spirits := spirit.NewCatalog(spirit.BuiltinPersonas())
 	rooms := hub.New(hub.Config{
 		Store: store, Broker: inmem.NewBroker(), Spirit: spirit.Placeholder{}, Persona: spirits.Persona,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now, NewID: uuid.NewString, Timings: spirit.LetterTimings,
+		Metrics: m,
 	})
 	defer rooms.Shutdown(context.Background())
 	srv := httpapi.New(httpapi.Deps{
@@ -70,6 +80,7 @@ func benchCreateGet(b *testing.B, store seance.Store) {
 		Version:     "bench",
 		Now:         time.Now,
 		NewID:       uuid.NewString,
+		Metrics:     m,
 	})
 	ts := httptest.NewServer(srv)
 	defer ts.Close()

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -22,11 +23,14 @@ import (
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/internal/testsvc"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/postgres"
+	"github.com/seancehq/seance/ratelimit"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
+	"github.com/seancehq/seance/web"
 )
 
 // backend opens a fresh store of one kind.
@@ -134,6 +138,7 @@ func newServerWith(t *testing.T, store seance.Store, override func(*depsOverride
 		NewID:     uuid.NewString,
 		Timings:   spirit.LetterTimings,
 		PingEvery: o.pingEvery,
+		Metrics:   o.metrics,
 	})
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -161,6 +166,13 @@ func newServerWith(t *testing.T, store seance.Store, override func(*depsOverride
 
 		IdentifyTimeout: o.identifyTimeout,
 		PongWait:        o.pongWait,
+
+		UI:             o.ui,
+		Metrics:        o.metrics,
+		CreateLimit:    o.createLimit,
+		JoinLimit:      o.joinLimit,
+		ConnLimit:      o.connLimit,
+		TrustedProxies: o.trustedProxies,
 	})
 	ts := httptest.NewServer(srv)
 	t.Cleanup(ts.Close)
@@ -292,4 +304,11 @@ type depsOverride struct {
 	pingEvery       time.Duration
 	identifyTimeout time.Duration
 	pongWait        time.Duration
+
+	ui             *web.UI
+	metrics        *metrics.Metrics
+	createLimit    *ratelimit.Limiter
+	joinLimit      *ratelimit.Limiter
+	connLimit      *ratelimit.Concurrency
+	trustedProxies []netip.Prefix
 }

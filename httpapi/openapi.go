@@ -5,6 +5,8 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+
+	"github.com/seancehq/seance"
 )
 
 // operation describes a route for the OpenAPI document.
@@ -220,7 +222,36 @@ func (s *Server) openAPI(w http.ResponseWriter, r *http.Request) {
 //go:embed assets/docs.html
 var docsPage []byte
 
+//go:embed assets/docs.js
+var docsScript []byte
+
+//go:embed assets/docs.css
+var docsStyle []byte
+
 func (s *Server) docs(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	_, _ = w.Write(docsPage)
+}
+
+// docsAsset serves the /docs page's script and style.
+func (s *Server) docsAsset(w http.ResponseWriter, r *http.Request) {
+	var body []byte
+	switch r.PathValue("asset") {
+	case "docs.js":
+		body = docsScript
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+	case "docs.css":
+		body = docsStyle
+		w.Header().Set("Content-Type", "text/css; charset=utf-8")
+	default:
+		s.fail(w, r, seance.Errorf(seance.ENotFound, "Nothing at %s.", r.URL.Path).With("path", r.URL.Path))
+		return
+	}
+	w.Header().Set("Cache-Control", "no-cache")
+	_, _ = w.Write(body)
+}
+
+// metrics serves this node's Prometheus metrics.
+func (s *Server) metrics(w http.ResponseWriter, r *http.Request) {
+	s.metricsPage.ServeHTTP(w, r)
 }

@@ -40,7 +40,7 @@ func TestOpenAPIMatchesTheServer(t *testing.T) {
 
 	s := ts.create(t, `{"name":"documented"}`)
 	ts.appendMessages(t, s.ID, 2)
-	wantPaths := []string{"/api/sessions", "/api/sessions/{id}", "/api/sessions/{id}/history", "/api/sessions/{id}/transcript", "/api/spirits", "/health", "/openapi.json", "/docs"}
+	wantPaths := []string{"/api/sessions", "/api/sessions/{id}", "/api/sessions/{id}/history", "/api/sessions/{id}/transcript", "/api/spirits", "/health", "/metrics", "/openapi.json", "/docs"}
 	for _, p := range wantPaths {
 		if doc.Paths[p] == nil {
 			t.Errorf("the document lacks %s", p)

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/token"
 	"github.com/seancehq/seance/wire"
 )
@@ -25,6 +26,9 @@ type joined struct {
 // connects with. Capacity is checked here as a courtesy; the WebSocket join
 // is where it is enforced.
 func (s *Server) join(w http.ResponseWriter, r *http.Request) {
+	if !s.allow(w, r, s.JoinLimit, metrics.LimitJoin) {
+		return
+	}
 	id := r.PathValue("id")
 	var req joinRequest
 	if err := decodeObject(r, &req); err != nil {

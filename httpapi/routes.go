@@ -21,6 +21,7 @@ type route struct {
 func (s *Server) routeTable() []route {
 	idParam := param{name: "id", in: "path", required: true, description: "séance id (UUID)", schema: strSchema("uuid")}
 	notFound := errResponse("No séance with that id (also for a malformed id): SESSION_NOT_FOUND.")
+	rateLimited := errResponse("RATE_LIMITED: too many from your address (SEANCE_LIMIT_CREATE, SEANCE_LIMIT_JOIN); Retry-After says when to try again.")
 	return []route{
 		{http.MethodPost, "/api/sessions", s.createSession, operation{
 			id: "createSession", tag: "sessions", summary: "Create a séance",
@@ -29,6 +30,7 @@ func (s *Server) routeTable() []route {
 				201: enveloped("The séance, with the host token that can end it. Location names it.", ref("CreatedSession")),
 				400: errResponse("VALIDATION_ERROR (details.field names the field) or INVALID_JSON."),
 				413: errResponse("PAYLOAD_TOO_LARGE: the body is over 64 KiB."),
+				429: rateLimited,
 			},
 		}},
 		{http.MethodGet, "/api/sessions/{id}", s.getSession, operation{
@@ -88,6 +90,7 @@ func (s *Server) routeTable() []route {
 				409: errResponse("SESSION_FULL: max_users participants are connected."),
 				410: errResponse("SESSION_ENDED."),
 				413: errResponse("PAYLOAD_TOO_LARGE."),
+				429: rateLimited,
 			},
 		}},
 		{http.MethodDelete, "/api/sessions/{id}/participants/{participant_id}", s.removeParticipant, operation{
@@ -112,6 +115,7 @@ func (s *Server) routeTable() []route {
 				101: {description: "Switching to the WebSocket protocol; refusals then come as an error event and a close code (4001, 4004, 4008, 4009, 4010, 4403)."},
 				400: errResponse("Not a WebSocket request, or VALIDATION_ERROR (last_seq)."),
 				403: errResponse("FORBIDDEN: origin not allowed."),
+				429: errResponse("RATE_LIMITED, before the upgrade: too many joins (SEANCE_LIMIT_JOIN) or open WebSockets (SEANCE_LIMIT_CONNS) from your address; see Retry-After."),
 			},
 		}},
 		{http.MethodGet, "/api/spirits", s.spirits, operation{
@@ -124,6 +128,10 @@ func (s *Server) routeTable() []route {
 				200: jsonResponse("Healthy.", ref("Health")),
 				503: jsonResponse("The database is unreachable.", ref("Health")),
 			},
+		}},
+		{http.MethodGet, "/metrics", s.metrics, operation{
+			id: "metrics", tag: "operations", summary: "Prometheus metrics of this node (text exposition format)",
+			responses: map[int]response{200: {description: "The metrics.", content: map[string]any{"text/plain": map[string]any{"schema": map[string]any{"type": "string"}}}}},
 		}},
 		{http.MethodGet, "/openapi.json", s.openAPI, operation{
 			id: "openapi", tag: "operations", summary: "This document",
@@ -164,6 +172,9 @@ func (s *Server) register() {
 		s.fail(w, r, seance.Errorf(seance.ENotFound, "Nothing at %s.", r.URL.Path).With("path", r.URL.Path))
 	}
 	s.mux.HandleFunc("/api/", notFound)
+	// The /docs page's script and style: files of their own, so that the
+	// page passes a CSP without 'unsafe-inline'. Not API, so not in the table.
+	s.mux.HandleFunc("GET /docs/{asset}", s.docsAsset)
 	if s.UI == nil {
 		s.mux.HandleFunc("/", notFound)
 		return

@@ -7,10 +7,13 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"time"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/netpoll"
+	"github.com/seancehq/seance/ratelimit"
 	"github.com/seancehq/seance/token"
 	"github.com/seancehq/seance/web"
 	"github.com/seancehq/seance/wire"
@@ -41,6 +44,18 @@ type Deps struct {
 	Poller *netpoll.Poller
 	// UI serves the web app; nil: no UI (an API-only server).
 	UI *web.UI
+	// Metrics records requests, connections and refusals, and serves
+	// /metrics; nil records nothing and serves an empty page.
+	Metrics *metrics.Metrics
+
+	// Per client address: séance creations, joins (REST and WebSocket) and
+	// open WebSockets. nil: no limit.
+	CreateLimit *ratelimit.Limiter
+	JoinLimit   *ratelimit.Limiter
+	ConnLimit   *ratelimit.Concurrency
+	// TrustedProxies may name the client in X-Forwarded-For; from anyone
+	// else the header is ignored, or any client could pick its address.
+	TrustedProxies []netip.Prefix
 }
 
 // Spirits is what the API needs to know about personas.
@@ -52,10 +67,11 @@ type Spirits interface {
 // Server serves the API. Create it with New.
 type Server struct {
 	Deps
-	started time.Time
-	routes  []route
-	mux     *http.ServeMux
-	h       http.Handler
+	started     time.Time
+	routes      []route
+	mux         *http.ServeMux
+	h           http.Handler
+	metricsPage http.Handler
 }
 
 // New returns the whole HTTP surface as one handler.
@@ -66,13 +82,15 @@ func New(d Deps) *Server {
 	if d.IdentifyTimeout == 0 {
 		d.IdentifyTimeout = wire.IdentifyTimeout
 	}
-	s := &Server{Deps: d, started: d.Now()}
+	s := &Server{Deps: d, started: d.Now(), metricsPage: d.Metrics.Handler()}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	s.register()
-	// Middleware, outermost first: every log line has a request id, and a
-	// panic is logged with the status the client really got.
-	s.h = s.withRequestID(s.withLog(s.withRecover(s.withCORS(s.limitBody(s.mux)))))
+	// Middleware, outermost first: every log line has a request id and the
+	// client's address, a panic is logged (and counted) with the status the
+	// client really got, and every answer, a panic's included, carries the
+	// security headers.
+	s.h = s.withRequestID(s.withClientAddr(s.withLog(s.withSecurityHeaders(s.withRecover(s.withCORS(s.limitBody(s.mux)))))))
 	return s
 }
 

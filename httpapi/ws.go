@@ -19,6 +19,7 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/token"
 	"github.com/seancehq/seance/wire"
@@ -64,6 +65,9 @@ type socket struct {
 	closed bool
 	client *hub.Client
 	desc   *netpoll.Desc
+
+	// release gives back the client address's connection place.
+	release func()
 }
 
 func (s *socket) Read(p []byte) (int, error) {
@@ -122,6 +126,8 @@ func (s *socket) Close(code int, reason string) {
 		desc.Remove()
 	}
 	_ = s.conn.Close()
+	s.release()
+	s.srv.Metrics.WebSocketClosed()
 	if client != nil {
 		// Leave takes the room's lock; Close may run under others'.
 		go client.Leave()
@@ -271,11 +277,24 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seance.Errorf(seance.EValidation, "This is a WebSocket endpoint: send an upgrade request."))
 		return
 	}
+	// Refused with HTTP 429 before the upgrade: a plain status any client
+	// (and the load tool) can read, and no socket is spent on the refusal.
+	release, ok := s.ConnLimit.Acquire(clientAddr(r.Context()))
+	if !ok {
+		s.rateLimited(w, r, metrics.LimitConnections, connRetryAfter)
+		return
+	}
+	if !s.allow(w, r, s.JoinLimit, metrics.LimitJoin) {
+		release()
+		return
+	}
 	conn, rw, _, err := ws.UpgradeHTTP(r, w)
 	if err != nil {
+		release()
 		return // the upgrader has answered
 	}
-	sock := &socket{srv: s, conn: conn, leftover: buffered(rw)}
+	s.Metrics.WebSocketOpened()
+	sock := &socket{srv: s, conn: conn, leftover: buffered(rw), release: release}
 	sock.lastSeen.Store(time.Now().UnixNano())
 	go s.serveSocket(sock, r.PathValue("id"), r.URL.Query().Get("token"), resume)
 }

@@ -85,6 +85,7 @@ func (c *Client) enqueue(o out) {
 		c.state = stateClosed
 		c.queue = nil
 		c.hub.log.Info("dropping a client that cannot keep up", "session_id", c.room.id, "user_id", c.p.UserID)
+		c.hub.cfg.Metrics.SlowConsumerDropped()
 		go c.t.Close(wire.ClosePolicy, "too slow: reconnect with last_seq")
 		c.closeDone()
 		return

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -18,16 +19,20 @@ const historyForSpirit = 20
 // ask accepts a question: checked, stored (taking its sequence number),
 // broadcast, then queued for the spirit.
 func (r *room) ask(c *Client, raw string) {
+	h := r.hub
+	refuse := func(err error) {
+		h.cfg.Metrics.QuestionRefused(seance.ErrorCode(err))
+		c.sendError(err)
+	}
 	text, err := seance.QuestionText(raw)
 	if err != nil {
-		c.sendError(err)
+		refuse(err)
 		return
 	}
-	h := r.hub
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ended.Load() {
-		c.sendError(seance.Errorf(seance.ESessionEnded, "This séance has ended."))
+		refuse(seance.Errorf(seance.ESessionEnded, "This séance has ended."))
 		return
 	}
 	m := r.members[c.p.UserID]
@@ -38,12 +43,13 @@ func (r *room) ask(c *Client, raw string) {
 	m.asked = dropBefore(m.asked, now.Add(-h.cfg.AskWindow))
 	if len(m.asked) >= h.cfg.AskLimit {
 		retry := m.asked[0].Add(h.cfg.AskWindow).Sub(now)
-		c.sendError(seance.Errorf(seance.ERateLimited, "The spirits need a moment: at most %d questions per %s.", h.cfg.AskLimit, h.cfg.AskWindow).
+		h.cfg.Metrics.RateLimited(metrics.LimitQuestions)
+		refuse(seance.Errorf(seance.ERateLimited, "The spirits need a moment: at most %d questions per %s.", h.cfg.AskLimit, h.cfg.AskWindow).
 			With("retry_after_ms", retry.Milliseconds()))
 		return
 	}
 	if len(r.queues[c.p.UserID]) >= h.cfg.MaxWaiting {
-		c.sendError(seance.Errorf(seance.ESpiritBusy, "The spirit has %d of your questions waiting; let it answer first.", h.cfg.MaxWaiting).
+		refuse(seance.Errorf(seance.ESpiritBusy, "The spirit has %d of your questions waiting; let it answer first.", h.cfg.MaxWaiting).
 			With("waiting", len(r.queues[c.p.UserID])))
 		return
 	}
@@ -53,9 +59,10 @@ func (r *room) ask(c *Client, raw string) {
 	}
 	if err := h.cfg.Store.AppendMessage(context.Background(), &q); err != nil {
 		h.log.Error("store question", "session_id", r.id, "err", err)
-		c.sendError(seance.Errorf(seance.EInternal, "The question was lost in the ether; ask again."))
+		refuse(seance.Errorf(seance.EInternal, "The question was lost in the ether; ask again."))
 		return
 	}
+	h.cfg.Metrics.Message(metrics.KindQuestion)
 	m.asked = append(m.asked, now)
 	r.lastSeq = q.Seq
 	r.publish(Event{Seq: q.Seq, Frame: wire.PersistedFrame(q, r.session.Spirit)})
@@ -96,6 +103,7 @@ func (r *room) enqueue(q seance.Message) {
 		r.askers = append(r.askers, q.UserID)
 	}
 	r.queues[q.UserID] = append(r.queues[q.UserID], q)
+	r.hub.cfg.Metrics.QuestionsWaiting(1)
 }
 
 // next takes the next question: the first asker's oldest, after which that
@@ -108,6 +116,7 @@ func (r *room) next() (seance.Message, bool) {
 	q := r.queues[who][0]
 	r.queues[who] = r.queues[who][1:]
 	r.askers = r.askers[1:]
+	r.hub.cfg.Metrics.QuestionsWaiting(-1)
 	if len(r.queues[who]) > 0 {
 		r.askers = append(r.askers, who)
 	} else {
@@ -145,6 +154,9 @@ func (r *room) answerLoop() {
 		if r.ended.Load() {
 			// Nobody is owed an answer in an ended séance; questions left
 			// waiting would keep the room from ever being dropped.
+			for _, q := range r.queues {
+				h.cfg.Metrics.QuestionsWaiting(-len(q))
+			}
 			clear(r.queues)
 			r.askers = nil
 		}
@@ -204,6 +216,7 @@ func (r *room) answer(ctx context.Context, q seance.Message, present []string) b
 		a.Timestamp = seance.Timestamp(h.now())
 		err := h.cfg.Store.AppendMessage(ctx, &a)
 		if err == nil {
+			h.cfg.Metrics.Message(metrics.KindAnswer)
 			r.lastSeq = a.Seq
 			r.publish(Event{Seq: a.Seq, Frame: wire.PersistedFrame(a, persona.ID)})
 			r.mu.Unlock()

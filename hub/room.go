@@ -125,6 +125,7 @@ func (r *room) join(p seance.Participant, t Transport) (*Client, joinState, erro
 		m.p.JoinedAt = m.since
 		r.members[p.UserID] = m
 		r.order = append(r.order, p.UserID)
+		r.hub.cfg.Metrics.Joined()
 		r.publish(Event{Frame: wire.Encode(wire.EvUserJoined, wire.ParticipantOf(m.p), r.hub.now()), Except: p.UserID})
 	}
 	c.p = m.p
@@ -197,6 +198,7 @@ func (r *room) leave(c *Client) {
 	if len(m.clients) == 0 {
 		delete(r.members, c.p.UserID)
 		r.order = slices.DeleteFunc(r.order, func(id string) bool { return id == c.p.UserID })
+		r.hub.cfg.Metrics.Left()
 		r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, wire.ParticipantOf(m.p), r.hub.now())})
 	}
 	r.snapshot()

@@ -80,8 +80,8 @@ func (db *DB) CreateSession(ctx context.Context, s *seance.Session) error {
 		return fmt.Errorf("postgres: create session: id %q: %w", s.ID, err)
 	}
 	_, err = db.pool.Exec(ctx,
-		`INSERT INTO sessions (id, name, max_users, spirit, created_at, ended_at)
-		 VALUES ($1, $2, $3, $4, $5, $6)`,
+		`INSERT INTO sessions (id, name, max_users, spirit, created_at, ended_at, last_active_at)
+		 VALUES ($1, $2, $3, $4, $5, $6, $5)`,
 		id, s.Name, s.MaxUsers, s.Spirit, seance.Timestamp(s.CreatedAt), dbTime(s.EndedAt))
 	if err != nil {
 		return fmt.Errorf("postgres: create session %s: %w", s.ID, err)
@@ -138,12 +138,7 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 		return fmt.Errorf("postgres: add participant: id %q: %w", p.ID, err)
 	}
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		// FOR SHARE makes a concurrent EndSession wait for this join to
-		// commit (or this join wait for the end), so nobody joins a séance
-		// after it has ended.
-		var endedAt *time.Time
-		err := tx.QueryRow(ctx,
-			`SELECT ended_at FROM sessions WHERE id = $1 FOR SHARE`, sid).Scan(&endedAt)
+		endedAt, err := joinSession(ctx, tx, sid, p.JoinedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return seance.SessionNotFound(p.SessionID)
 		}
@@ -249,11 +244,7 @@ func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*se
 	}
 	var got *seance.Participant
 	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		// FOR SHARE as in AddParticipant: nobody joins a séance that a
-		// concurrent EndSession is ending.
-		var endedAt *time.Time
-		err := tx.QueryRow(ctx,
-			`SELECT ended_at FROM sessions WHERE id = $1 FOR SHARE`, sid).Scan(&endedAt)
+		endedAt, err := joinSession(ctx, tx, sid, p.JoinedAt)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return seance.SessionNotFound(p.SessionID)
 		}
@@ -354,8 +345,9 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		// séance, so sequence numbers have neither gaps nor repeats, while
 		// other séances append in parallel.
 		err := tx.QueryRow(ctx,
-			`UPDATE sessions SET last_seq = last_seq + 1 WHERE id = $1 RETURNING last_seq`,
-			sid).Scan(&seq)
+			`UPDATE sessions SET last_seq = last_seq + 1, last_active_at = GREATEST(last_active_at, $2)
+			 WHERE id = $1 RETURNING last_seq`,
+			sid, seance.Timestamp(m.Timestamp)).Scan(&seq)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return seance.SessionNotFound(m.SessionID)
 		}
@@ -453,6 +445,68 @@ func scanMessages(rows pgx.Rows) ([]seance.Message, error) {
 		out = append(out, m)
 	}
 	return out, rows.Err()
+}
+
+// joinSession records a join at t as the séance's latest activity (it never
+// moves back) and returns when the séance ended, nil if it has not; the
+// caller refuses the join then, and its rollback undoes the activity. The
+// row lock it takes makes a concurrent EndSession wait for this join to
+// commit, or the join wait for the end, so nobody joins a séance after it
+// has ended. An exclusive lock from the start, not FOR SHARE then an
+// update: two joins each holding a share lock and waiting to upgrade it
+// would deadlock.
+func joinSession(ctx context.Context, tx pgx.Tx, sid uuid.UUID, t time.Time) (*time.Time, error) {
+	var endedAt *time.Time
+	err := tx.QueryRow(ctx,
+		`UPDATE sessions SET last_active_at = GREATEST(last_active_at, $2) WHERE id = $1 RETURNING ended_at`,
+		sid, seance.Timestamp(t)).Scan(&endedAt)
+	return endedAt, err
+}
+
+// EndIdleSessions ends the active séances idle since before idleBefore.
+// SKIP LOCKED passes over a séance whose row a message or a join holds at
+// that moment (it is not idle); a row changed since the statement began is
+// checked again, as it is once locked. The choice is a CTE, computed once:
+// as an IN (sub-select) it would be run again for each row updated, skip
+// the rows this very statement just updated, and end every idle séance
+// whatever the limit.
+func (db *DB) EndIdleSessions(ctx context.Context, idleBefore, at time.Time, limit int) ([]string, error) {
+	rows, err := db.pool.Query(ctx,
+		`WITH idle AS (
+		     SELECT id FROM sessions
+		     WHERE ended_at IS NULL AND last_active_at < $1
+		     ORDER BY last_active_at LIMIT $3
+		     FOR UPDATE SKIP LOCKED)
+		 UPDATE sessions s SET ended_at = $2
+		 FROM idle WHERE s.id = idle.id
+		 RETURNING s.id::text`,
+		seance.Timestamp(idleBefore), seance.Timestamp(at), limit)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: end idle sessions: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return nil, fmt.Errorf("postgres: end idle sessions: %w", err)
+	}
+	return ids, nil
+}
+
+// DeleteEndedBefore deletes séances that ended before t; their participants
+// and messages go with them (ON DELETE CASCADE). A CTE for the same reason
+// as in EndIdleSessions.
+func (db *DB) DeleteEndedBefore(ctx context.Context, t time.Time, limit int) (int, error) {
+	tag, err := db.pool.Exec(ctx,
+		`WITH old AS (
+		     SELECT id FROM sessions
+		     WHERE ended_at IS NOT NULL AND ended_at < $1
+		     ORDER BY ended_at LIMIT $2
+		     FOR UPDATE SKIP LOCKED)
+		 DELETE FROM sessions s USING old WHERE s.id = old.id`,
+		seance.Timestamp(t), limit)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: delete ended sessions: %w", err)
+	}
+	return int(tag.RowsAffected()), nil
 }
 
 // EnsureState returns the value stored under key, storing value first if the

@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/metrics"
 )
 
 // Roles of a Turn.
@@ -69,6 +70,9 @@ type LLMOptions struct {
 	Backoff   time.Duration // before the first retry; doubled for each next one
 	CacheSize int           // answers remembered; negative remembers none
 	Log       *slog.Logger  // nil logs nothing
+	// Metrics times the model's answers and counts its failures and the
+	// fallback's answers, under the Provider's name; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // LLM is the spirit as a language model: it streams the model's answer as it
@@ -126,10 +130,24 @@ func (l *LLM) Answer(ctx context.Context, q seance.Question, emit func(chunk str
 		l.log.Warn("the model failed to answer; the built-in spirit answers instead",
 			"provider", l.opts.Provider, "session_id", q.SessionID, "question_id", q.Message.ID,
 			"attempts", attempts, "elapsed", time.Since(start).Round(time.Millisecond).String(), "err", err)
+		l.opts.Metrics.SpiritFallback(l.opts.Provider)
 		return l.fallback.Answer(ctx, q, emit)
 	}
+	l.opts.Metrics.SpiritAnswered(l.opts.Provider, time.Since(start))
 	l.cache.put(key, text)
 	return text, nil
+}
+
+// failureReason sorts a failed attempt for the provider-error metric: few
+// values, so that the series stay few.
+func failureReason(ctx context.Context, err error) string {
+	switch {
+	case errors.Is(err, errUnusable):
+		return "unusable"
+	case ctx.Err() != nil || errors.Is(err, context.DeadlineExceeded):
+		return "timeout"
+	}
+	return "error"
 }
 
 // errUnusable marks an answer the model gave that must not be shown.
@@ -147,6 +165,7 @@ func (l *LLM) ask(ctx context.Context, persona seance.Persona, q seance.Question
 		if err == nil {
 			return text, attempt, nil
 		}
+		l.opts.Metrics.ProviderError(l.opts.Provider, failureReason(ctx, err))
 		// Text already on the screens cannot be taken back, so a second
 		// answer would be spelled after it: only a silent failure is retried.
 		var r interface{ Retryable() bool }

@@ -865,7 +865,7 @@ func TestFromConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := FromConfig(tc.cfg, personas, oracle, nil)
+			s, err := FromConfig(tc.cfg, personas, oracle, nil, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("err = %v, want one naming %s", err, tc.wantErr)

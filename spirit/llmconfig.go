@@ -5,18 +5,22 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"time"
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/spirit/anthropic"
 	"github.com/seancehq/seance/spirit/gemini"
+	"github.com/seancehq/seance/spirit/llmproto"
 	"github.com/seancehq/seance/spirit/openai"
 )
 
 // FromConfig returns the spirit the configuration asks for: fallback itself
 // for the built-in "oracle", otherwise an LLM on the configured provider that
-// falls back to it. The error is a configuration mistake, for start-up.
-func FromConfig(cfg config.Config, personas func(id string) seance.Persona, fallback seance.Spirit, log *slog.Logger) (seance.Spirit, error) {
+// falls back to it. The error is a configuration mistake, for start-up. m
+// (nil for none) times the LLM's answers; the fallback times its own.
+func FromConfig(cfg config.Config, personas func(id string) seance.Persona, fallback seance.Spirit, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
 	if cfg.SpiritProvider == "" || cfg.SpiritProvider == "oracle" {
 		return fallback, nil
 	}
@@ -28,7 +32,33 @@ func FromConfig(cfg config.Config, personas func(id string) seance.Persona, fall
 		Provider: cfg.SpiritProvider,
 		Timeout:  cfg.SpiritTimeout,
 		Log:      log,
+		Metrics:  m,
 	}), nil
+}
+
+// Timed returns s, recording in m how long each of its answers takes under
+// the name engine. It is how an engine that knows nothing of metrics (the
+// oracle) is measured, whether it answers alone or as a fallback.
+func Timed(engine string, s seance.Spirit, m *metrics.Metrics) seance.Spirit {
+	if m == nil {
+		return s
+	}
+	return timed{engine: engine, s: s, m: m}
+}
+
+type timed struct {
+	engine string
+	s      seance.Spirit
+	m      *metrics.Metrics
+}
+
+func (t timed) Answer(ctx context.Context, q seance.Question, emit func(chunk string)) (string, error) {
+	start := time.Now()
+	text, err := t.s.Answer(ctx, q, emit)
+	if err == nil {
+		t.m.SpiritAnswered(t.engine, time.Since(start))
+	}
+	return text, err
 }
 
 // Provider returns the stream of the configured provider: openai (or any
@@ -42,18 +72,12 @@ func Provider(cfg config.Config) (StreamFunc, error) {
 		if cfg.SpiritAPIKey == "" && cfg.SpiritBaseURL == "" {
 			return nil, errors.New("spirit provider openai: no API key (set SEANCE_SPIRIT_API_KEY or OPENAI_API_KEY; a local server at SEANCE_SPIRIT_BASE_URL needs none)")
 		}
-		c := openai.New(openai.Options{APIKey: cfg.SpiritAPIKey, BaseURL: cfg.SpiritBaseURL, Model: cfg.SpiritModel})
-		return func(ctx context.Context, p Prompt, emit func(string)) (string, error) {
-			return c.Stream(ctx, openai.Prompt{System: p.System, Messages: turnsAs[openai.Turn](p.Messages)}, emit)
-		}, nil
+		return streamOf(openai.New(openai.Options{APIKey: cfg.SpiritAPIKey, BaseURL: cfg.SpiritBaseURL, Model: cfg.SpiritModel})), nil
 	case "anthropic":
 		if cfg.SpiritAPIKey == "" {
 			return nil, errors.New("spirit provider anthropic: no API key (set SEANCE_SPIRIT_API_KEY or ANTHROPIC_API_KEY)")
 		}
-		c := anthropic.New(anthropic.Options{APIKey: cfg.SpiritAPIKey, BaseURL: cfg.SpiritBaseURL, Model: cfg.SpiritModel})
-		return func(ctx context.Context, p Prompt, emit func(string)) (string, error) {
-			return c.Stream(ctx, anthropic.Prompt{System: p.System, Messages: turnsAs[anthropic.Turn](p.Messages)}, emit)
-		}, nil
+		return streamOf(anthropic.New(anthropic.Options{APIKey: cfg.SpiritAPIKey, BaseURL: cfg.SpiritBaseURL, Model: cfg.SpiritModel})), nil
 	case "gemini":
 		if cfg.SpiritAPIKey == "" {
 			return nil, errors.New("spirit provider gemini: no API key (set SEANCE_SPIRIT_API_KEY or GEMINI_API_KEY)")
@@ -62,19 +86,21 @@ func Provider(cfg config.Config) (StreamFunc, error) {
 		if err != nil {
 			return nil, fmt.Errorf("spirit provider gemini: %w", err)
 		}
-		return func(ctx context.Context, p Prompt, emit func(string)) (string, error) {
-			return c.Stream(ctx, gemini.Prompt{System: p.System, Messages: turnsAs[gemini.Turn](p.Messages)}, emit)
-		}, nil
+		return streamOf(c), nil
 	}
 	return nil, fmt.Errorf("unknown spirit provider %q (want oracle, openai, anthropic or gemini)", cfg.SpiritProvider)
 }
 
-// turnsAs converts turns to a provider package's own Turn: those packages
-// cannot import this one, which imports them.
-func turnsAs[T ~struct{ Role, Text string }](turns []Turn) []T {
-	out := make([]T, len(turns))
-	for i, t := range turns {
-		out[i] = T(t)
+// streamOf adapts a provider's client: the provider packages take an
+// llmproto.Prompt, since they cannot import this package, which imports them.
+func streamOf(c interface {
+	Stream(context.Context, llmproto.Prompt, func(string)) (string, error)
+}) StreamFunc {
+	return func(ctx context.Context, p Prompt, emit func(string)) (string, error) {
+		turns := make([]llmproto.Turn, len(p.Messages))
+		for i, t := range p.Messages {
+			turns[i] = llmproto.Turn(t)
+		}
+		return c.Stream(ctx, llmproto.Prompt{System: p.System, Messages: turns}, emit)
 	}
-	return out
 }

@@ -13,6 +13,7 @@ import (
 	"io/fs"
 	"os"
 	"runtime"
+	"sync"
 	"syscall"
 	"time"
 
@@ -47,6 +48,10 @@ type DB struct {
 	checkpoints *sql.DB
 	stop        chan struct{}
 	stopped     chan struct{}
+
+	// locks are TryLock's: a SQLite database has one node, this process.
+	lockMu sync.Mutex
+	locks  map[string]bool
 }
 
 // checkpointEvery is how often the background loop folds the WAL back into
@@ -241,8 +246,8 @@ func scanSession(row scanner) (*seance.Session, error) {
 // CreateSession stores s.
 func (db *DB) CreateSession(ctx context.Context, s *seance.Session) error {
 	_, err := db.write.ExecContext(ctx,
-		`INSERT INTO sessions (id, name, max_users, spirit, created_at, ended_at, last_seq) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		s.ID, s.Name, s.MaxUsers, s.Spirit, micros(s.CreatedAt), optMicros(s.EndedAt), s.LastSeq)
+		`INSERT INTO sessions (id, name, max_users, spirit, created_at, ended_at, last_seq, last_active_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+		s.ID, s.Name, s.MaxUsers, s.Spirit, micros(s.CreatedAt), optMicros(s.EndedAt), s.LastSeq, micros(s.CreatedAt))
 	if err != nil {
 		return fmt.Errorf("sqlite: create session: %w", err)
 	}
@@ -315,7 +320,10 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			p.ID, cid, p.UserID, p.Name, micros(p.JoinedAt), optMicros(p.RemovedAt))
-		return err
+		if err != nil {
+			return err
+		}
+		return touch(ctx, tx, cid, p.JoinedAt)
 	})
 	return wrap("add participant", err)
 }
@@ -416,7 +424,10 @@ func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*se
 			 SET name = CASE WHEN removed_at IS NULL THEN excluded.name ELSE name END
 			 RETURNING `+participantColumns,
 			p.ID, cid, p.UserID, p.Name, micros(p.JoinedAt), optMicros(p.RemovedAt)))
-		return err
+		if err != nil {
+			return err
+		}
+		return touch(ctx, tx, cid, p.JoinedAt)
 	})
 	if err != nil {
 		return nil, wrap("ensure participant", err)
@@ -474,7 +485,9 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	}
 	var seq int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx, `UPDATE sessions SET last_seq = last_seq + 1 WHERE id = ? RETURNING last_seq`, cid).Scan(&seq)
+		err := tx.QueryRowContext(ctx,
+			`UPDATE sessions SET last_seq = last_seq + 1, last_active_at = max(last_active_at, ?) WHERE id = ? RETURNING last_seq`,
+			micros(m.Timestamp), cid).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			return seance.SessionNotFound(m.SessionID)
 		}
@@ -561,6 +574,82 @@ func scanMessages(rows *sql.Rows) ([]seance.Message, error) {
 		ms = append(ms, m)
 	}
 	return ms, rows.Err()
+}
+
+// touch records activity in the séance at t; activity never moves back.
+func touch(ctx context.Context, tx *sql.Tx, cid string, t time.Time) error {
+	_, err := tx.ExecContext(ctx, `UPDATE sessions SET last_active_at = max(last_active_at, ?) WHERE id = ?`, micros(t), cid)
+	return err
+}
+
+// EndIdleSessions ends the active séances idle since before idleBefore. One
+// statement, and SQLite has one writer: no activity can slip in between
+// choosing a séance and ending it.
+func (db *DB) EndIdleSessions(ctx context.Context, idleBefore, at time.Time, limit int) ([]string, error) {
+	rows, err := db.write.QueryContext(ctx,
+		`UPDATE sessions SET ended_at = ?
+		 WHERE id IN (SELECT id FROM sessions
+		              WHERE ended_at IS NULL AND last_active_at < ?
+		              ORDER BY last_active_at LIMIT ?)
+		 RETURNING id`,
+		micros(at), micros(idleBefore), limit)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: end idle sessions: %w", err)
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, fmt.Errorf("sqlite: end idle sessions: %w", err)
+		}
+		ids = append(ids, id)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: end idle sessions: %w", err)
+	}
+	return ids, nil
+}
+
+// DeleteEndedBefore deletes séances that ended before t; their participants
+// and messages go with them (ON DELETE CASCADE).
+func (db *DB) DeleteEndedBefore(ctx context.Context, t time.Time, limit int) (int, error) {
+	res, err := db.write.ExecContext(ctx,
+		`DELETE FROM sessions
+		 WHERE id IN (SELECT id FROM sessions
+		              WHERE ended_at IS NOT NULL AND ended_at < ?
+		              ORDER BY ended_at LIMIT ?)`,
+		micros(t), limit)
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete ended sessions: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return 0, fmt.Errorf("sqlite: delete ended sessions: %w", err)
+	}
+	return int(n), nil
+}
+
+// TryLock takes a lock of this process: a SQLite database is served by one
+// node, so there is nobody else to exclude.
+func (db *DB) TryLock(_ context.Context, name string) (func(), bool, error) {
+	db.lockMu.Lock()
+	defer db.lockMu.Unlock()
+	if db.locks[name] {
+		return nil, false, nil
+	}
+	if db.locks == nil {
+		db.locks = map[string]bool{}
+	}
+	db.locks[name] = true
+	var once sync.Once
+	return func() {
+		once.Do(func() {
+			db.lockMu.Lock()
+			delete(db.locks, name)
+			db.lockMu.Unlock()
+		})
+	}, true, nil
 }
 
 // EnsureState returns the value under key, storing value first if there is none.

@@ -46,6 +46,10 @@ func Run(t *testing.T, open Open) {
 		{"PendingQuestions", testPendingQuestions},
 		{"MessagesPaging", testMessagesPaging},
 		{"EnsureState", testEnsureState},
+		{"EndIdleSessions", testEndIdleSessions},
+		{"EndIdleSessionsInBatches", testEndIdleSessionsInBatches},
+		{"DeleteEndedBefore", testDeleteEndedBefore},
+		{"TryLock", testTryLock},
 		{"Ping", testPing},
 	}
 	for _, tt := range tests {

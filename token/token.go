@@ -36,25 +36,45 @@ type jwtClaims struct {
 
 // Issuer signs and verifies tokens with one secret.
 type Issuer struct {
-	key []byte
-	ttl time.Duration
-	now func() time.Time
+	key     []byte
+	ttl     time.Duration
+	roleTTL map[string]time.Duration
+	now     func() time.Time
 }
 
 // MinSecretLen is the shortest secret accepted: HS256 wants at least 256 bits.
 const MinSecretLen = 32
 
-// NewIssuer returns an Issuer whose tokens live for ttl. now is the clock.
-func NewIssuer(secret []byte, ttl time.Duration, now func() time.Time) (*Issuer, error) {
+// Option adjusts an Issuer.
+type Option func(*Issuer)
+
+// WithRoleTTL gives the tokens of one role their own lifetime: a
+// participant's token only needs to outlast a sitting, while the host's must
+// still end the séance days later.
+func WithRoleTTL(role string, ttl time.Duration) Option {
+	return func(i *Issuer) { i.roleTTL[role] = ttl }
+}
+
+// NewIssuer returns an Issuer whose tokens live for ttl, unless an option
+// says otherwise for their role. now is the clock.
+func NewIssuer(secret []byte, ttl time.Duration, now func() time.Time, opts ...Option) (*Issuer, error) {
 	if len(secret) < MinSecretLen {
 		return nil, fmt.Errorf("token: secret of %d bytes is too short (want at least %d)", len(secret), MinSecretLen)
 	}
-	return &Issuer{key: secret, ttl: ttl, now: now}, nil
+	i := &Issuer{key: secret, ttl: ttl, roleTTL: map[string]time.Duration{}, now: now}
+	for _, o := range opts {
+		o(i)
+	}
+	return i, nil
 }
 
 // Issue returns a signed token carrying c.
 func (i *Issuer) Issue(c Claims) (string, error) {
 	now := i.now()
+	ttl, ok := i.roleTTL[c.Role]
+	if !ok {
+		ttl = i.ttl
+	}
 	t := jwt.NewWithClaims(jwt.SigningMethodHS256, jwtClaims{
 		Role:          c.Role,
 		ParticipantID: c.ParticipantID,
@@ -62,7 +82,7 @@ func (i *Issuer) Issue(c Claims) (string, error) {
 			Issuer:    issuer,
 			Subject:   c.SessionID,
 			IssuedAt:  jwt.NewNumericDate(now),
-			ExpiresAt: jwt.NewNumericDate(now.Add(i.ttl)),
+			ExpiresAt: jwt.NewNumericDate(now.Add(ttl)),
 		},
 	})
 	s, err := t.SignedString(i.key)
@@ -73,7 +93,9 @@ func (i *Issuer) Issue(c Claims) (string, error) {
 }
 
 // Verify checks the signature and expiry of raw and returns its claims.
-// Any failure is EUnauthorized: the caller did not prove who it is.
+// Any failure is EUnauthorized: the caller did not prove who it is. The
+// signature is compared in constant time (hmac.Equal, in the jwt library),
+// so its bytes cannot be guessed one at a time from response times.
 func (i *Issuer) Verify(raw string) (Claims, error) {
 	var c jwtClaims
 	_, err := jwt.ParseWithClaims(raw, &c, func(*jwt.Token) (any, error) { return i.key, nil },

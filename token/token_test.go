@@ -83,3 +83,37 @@ func TestShortSecretRefused(t *testing.T) {
 		t.Fatal("a 5-byte secret was accepted")
 	}
 }
+
+// A participant's token lives as long as its role's TTL says, the host's as
+// long as the issuer's.
+func TestRoleTTL(t *testing.T) {
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	i, err := token.NewIssuer(secret, 30*24*time.Hour, func() time.Time { return now },
+		token.WithRoleTTL(token.RoleParticipant, 24*time.Hour))
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, _ := i.Issue(token.Claims{SessionID: "s1", Role: token.RoleHost})
+	guest, _ := i.Issue(token.Claims{SessionID: "s1", Role: token.RoleParticipant, ParticipantID: "p1"})
+	tests := []struct {
+		name    string
+		raw     string
+		advance time.Duration
+		valid   bool
+	}{
+		{"participant within a day", guest, 23 * time.Hour, true},
+		{"participant after a day", guest, 25 * time.Hour, false},
+		{"host after a day", host, 25 * time.Hour, true},
+		{"host after 31 days", host, 31 * 24 * time.Hour, false},
+	}
+	start := now
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			now = start.Add(tt.advance)
+			t.Cleanup(func() { now = start })
+			if _, err := i.Verify(tt.raw); (err == nil) != tt.valid {
+				t.Fatalf("Verify after %v: %v, want valid=%v", tt.advance, err, tt.valid)
+			}
+		})
+	}
+}

@@ -75,7 +75,7 @@ func ask(ctx context.Context, args []string, getenv func(string) string, stdout,
 		persona = a.spirit
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sp, err := newSpirit(cfg, catalog, log)
+	sp, err := newSpirit(cfg, catalog, log, nil)
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}

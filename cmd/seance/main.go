@@ -15,7 +15,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	_ "net/http/pprof"
+	"net/http/pprof"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -24,7 +24,9 @@ import (
 )
 
 func main() {
-	go http.ListenAndServe("127.0.0.1:6060", nil)
+	if addr := os.Getenv("SEANCE_PPROF_ADDR"); addr != "" {
+		go servePprof(addr)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
 	stop()
@@ -33,6 +35,24 @@ func main() {
 			fmt.Fprintln(os.Stderr, "seance:", oneLine(err.Error()))
 		}
 		os.Exit(1)
+	}
+}
+
+// servePprof serves the Go profiler, only when SEANCE_PPROF_ADDR asks for
+// it: /debug/pprof/cmdline shows the command line (a --jwt-secret flag
+// with it) to whoever reaches the address, and profiles tell a lot about a
+// server. It has a mux of its own, so nothing else registered on the
+// default one is ever served.
+func servePprof(addr string) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: readHeaderTimeout}
+	if err := srv.ListenAndServe(); err != nil {
+		fmt.Fprintln(os.Stderr, "seance: pprof:", err)
 	}
 }
 

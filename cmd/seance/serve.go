@@ -13,14 +13,18 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/httpapi"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/lifecycle"
+	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/postgres"
+	"github.com/seancehq/seance/ratelimit"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
@@ -32,12 +36,15 @@ const (
 	readHeaderTimeout = 10 * time.Second
 	idleTimeout       = 120 * time.Second
 	shutdownTimeout   = 20 * time.Second
-	hostTokenTTL      = 30 * 24 * time.Hour
+	// A host token ends its séance, maybe days later; a participant's only
+	// needs to outlast a sitting (the UI joins again when it is refused).
+	hostTokenTTL        = 30 * 24 * time.Hour
+	participantTokenTTL = 24 * time.Hour
 )
 
 // serve runs the server until ctx is cancelled (SIGTERM), then shuts down in
 // the reverse order of start-up: stop accepting, finish in-flight requests,
-// flush and close WebSockets, close the database.
+// stop the lifecycle job, flush and close WebSockets, close the database.
 func serve(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
 	cfg, err := config.Parse(args, getenv, stderr)
 	if err != nil {
@@ -45,6 +52,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	log := cfg.Logger(stderr)
 	log.Info("starting", "version", version(), "config", cfg)
+
+	// This server's own registry: nothing reaches the process-wide default
+	// one, so several servers in one process (the tests) count apart.
+	reg := prometheus.NewRegistry()
+	meter := metrics.New(reg, version())
 
 	store, err := openStore(ctx, cfg, log)
 	if err != nil {
@@ -56,7 +68,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err != nil {
 		return err
 	}
-	tokens, err := token.NewIssuer(secret, hostTokenTTL, time.Now)
+	tokens, err := token.NewIssuer(secret, hostTokenTTL, time.Now, token.WithRoleTTL(token.RoleParticipant, participantTokenTTL))
 	if err != nil {
 		return fmt.Errorf("jwt secret: %w", err)
 	}
@@ -65,7 +77,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	for _, p := range problems {
 		log.Warn("persona file skipped", "problem", p.Error())
 	}
-	answerer, err := newSpirit(cfg, spirits, log)
+	answerer, err := newSpirit(cfg, spirits, log, meter)
 	if err != nil {
 		return fmt.Errorf("spirit: %w", err)
 	}
@@ -79,7 +91,20 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Now:     time.Now,
 		NewID:   uuid.NewString,
 		Timings: spirit.LetterTimings,
+		Metrics: meter,
 	})
+
+	// Idle séances end and old ones are deleted, by one node at a time.
+	stopLifecycle := lifecycle.New(lifecycle.Config{
+		Store:     store,
+		Rooms:     rooms,
+		IdleTTL:   cfg.SessionIdleTTL,
+		Retention: cfg.HistoryRetention,
+		Now:       time.Now,
+		Logger:    log,
+		Metrics:   meter,
+	}).Start(ctx)
+	defer stopLifecycle()
 
 	// Idle WebSockets wait in one epoll, not in a goroutine each.
 	poller, err := netpoll.New()
@@ -109,6 +134,12 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		Version:     version(),
 		Now:         time.Now,
 		NewID:       uuid.NewString,
+		Metrics:     meter,
+
+		CreateLimit:    ratelimit.New(cfg.LimitCreate.N, cfg.LimitCreate.Per, time.Now),
+		JoinLimit:      ratelimit.New(cfg.LimitJoin.N, cfg.LimitJoin.Per, time.Now),
+		ConnLimit:      ratelimit.NewConcurrency(cfg.LimitConns),
+		TrustedProxies: cfg.TrustedProxies,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
@@ -140,6 +171,8 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	if err := <-served; !errors.Is(err, http.ErrServerClosed) {
 		return fmt.Errorf("serve: %w", err)
 	}
+	// Before the hub: a pass ending a séance tells its room.
+	stopLifecycle()
 	// WebSockets are not the HTTP server's any more (hijacked): the hub
 	// flushes what each client is owed and closes it with 1001.
 	log.Info("shutting down: closing WebSocket connections")

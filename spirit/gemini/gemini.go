@@ -8,9 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 
 	"google.golang.org/genai"
+
+	"github.com/seancehq/seance/spirit/llmproto"
 )
 
 // DefaultBaseURL is Google's Gemini API, used when Options.BaseURL is empty.
@@ -25,18 +26,6 @@ type Options struct {
 	BaseURL    string // empty is Google's own API
 	Model      string
 	HTTPClient *http.Client // nil is a plain http.Client
-}
-
-// Turn is one message of the conversation.
-type Turn struct {
-	Role string // "user" or "assistant"
-	Text string
-}
-
-// Prompt is what the model is asked: a system prompt and the conversation.
-type Prompt struct {
-	System   string
-	Messages []Turn
 }
 
 // Client streams generated content from one model.
@@ -73,19 +62,31 @@ func New(o Options) (*Client, error) {
 	return &Client{models: c.Models, model: o.Model}, nil
 }
 
-// Errors that are the cause of an Error.
-var (
-	ErrTruncated = errors.New("gemini: stream ended before a finishReason")
-	ErrBlocked   = errors.New("gemini: the answer was blocked")
-)
+// api reads this SDK's errors for the shared classification.
+var api = &llmproto.API{
+	Name: "gemini",
+	Status: func(err error) (int, http.Header) {
+		var e genai.APIError
+		if !errors.As(err, &e) {
+			return 0, nil
+		}
+		return e.Code, nil // Google sends no Retry-After
+	},
+	// What the SDK would retry itself (408, 429, 5xx): unlike OpenAI's and
+	// Anthropic's, not 409.
+	Retry: func(code int) bool {
+		return code == http.StatusRequestTimeout || code == http.StatusTooManyRequests || code >= 500
+	},
+}
 
 // Stream asks the model and calls emit with each piece of text as it
-// arrives. It returns the whole text, or what arrived before an *Error.
-func (c *Client) Stream(ctx context.Context, p Prompt, emit func(string)) (string, error) {
+// arrives. It returns the whole text, or what arrived before an
+// *llmproto.Error.
+func (c *Client) Stream(ctx context.Context, p llmproto.Prompt, emit func(string)) (string, error) {
 	contents := make([]*genai.Content, 0, len(p.Messages))
 	for _, t := range p.Messages {
 		role := genai.Role(genai.RoleUser)
-		if t.Role == "assistant" {
+		if t.Role == llmproto.RoleAssistant {
 			role = genai.RoleModel
 		}
 		contents = append(contents, genai.NewContentFromText(t.Text, role))
@@ -98,14 +99,14 @@ func (c *Client) Stream(ctx context.Context, p Prompt, emit func(string)) (strin
 		cfg.SystemInstruction = &genai.Content{Parts: []*genai.Part{{Text: p.System}}}
 	}
 
-	var text strings.Builder
-	finished := false
+	ans := api.Answer(ctx, emit)
 	for resp, err := range c.models.GenerateContentStream(ctx, c.model, contents, cfg) {
 		if err != nil {
-			return text.String(), classify(ctx, err)
+			return ans.End(err)
 		}
 		if fb := resp.PromptFeedback; fb != nil && fb.BlockReason != "" {
-			return text.String(), &Error{Err: fmt.Errorf("%w: prompt %s", ErrBlocked, fb.BlockReason)}
+			ans.Blocked("prompt " + string(fb.BlockReason))
+			return ans.End(nil)
 		}
 		if len(resp.Candidates) == 0 || resp.Candidates[0] == nil {
 			continue
@@ -113,56 +114,19 @@ func (c *Client) Stream(ctx context.Context, p Prompt, emit func(string)) (strin
 		cand := resp.Candidates[0]
 		if cand.Content != nil {
 			for _, part := range cand.Content.Parts {
-				if part != nil && part.Text != "" && !part.Thought {
-					text.WriteString(part.Text)
-					emit(part.Text)
+				if part != nil && !part.Thought {
+					ans.Text(part.Text)
 				}
 			}
 		}
 		switch cand.FinishReason {
 		case "", genai.FinishReasonUnspecified:
 		case genai.FinishReasonStop, genai.FinishReasonMaxTokens:
-			finished = true
+			ans.Finished()
 		default:
-			return text.String(), &Error{Err: fmt.Errorf("%w: %s", ErrBlocked, cand.FinishReason)}
+			ans.Blocked(string(cand.FinishReason))
+			return ans.End(nil)
 		}
 	}
-	if !finished {
-		return text.String(), &Error{Err: ErrTruncated, retryable: true}
-	}
-	return text.String(), nil
-}
-
-// Error is a failed stream.
-type Error struct {
-	StatusCode int // of the HTTP response; 0 when there was none
-	Err        error
-	retryable  bool
-}
-
-func (e *Error) Error() string {
-	if e.StatusCode != 0 {
-		return fmt.Sprintf("gemini: HTTP %d: %v", e.StatusCode, e.Err)
-	}
-	return fmt.Sprintf("gemini: %v", e.Err)
-}
-
-func (e *Error) Unwrap() error { return e.Err }
-
-// Retryable reports whether another attempt may succeed: a connection
-// failure, a cut stream, 408, 429 or a 5xx — not a bad key, a bad request or
-// a blocked answer.
-func (e *Error) Retryable() bool { return e.retryable }
-
-func classify(ctx context.Context, err error) error {
-	if ctx.Err() != nil {
-		return &Error{Err: err}
-	}
-	var apiErr genai.APIError
-	if errors.As(err, &apiErr) {
-		return &Error{StatusCode: apiErr.Code, Err: err, retryable: apiErr.Code == http.StatusRequestTimeout ||
-			apiErr.Code == http.StatusTooManyRequests || apiErr.Code >= 500 || apiErr.Code == 0}
-	}
-	// A transport error or a frame that did not decode.
-	return &Error{Err: err, retryable: true}
+	return ans.End(nil)
 }

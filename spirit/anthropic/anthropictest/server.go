@@ -5,148 +5,86 @@
 package anthropictest
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/seancehq/seance/spirit/llmtest"
 )
 
-// Reply scripts the server's answer to one request.
-type Reply struct {
-	// Status, when set, answers with that HTTP error and Anthropic's error
-	// body instead of a stream.
-	Status     int
-	RetryAfter string // the retry-after header of an error
+// Reply scripts the server's answer to one request. Its Finish is the
+// stop_reason of the message_delta; empty is "end_turn".
+type Reply = llmtest.Reply
 
-	Chunks []string      // the text, as the deltas to stream
-	Delay  time.Duration // before each chunk
-	// Cut drops the connection in the middle of a frame after the chunks,
-	// instead of finishing the stream.
-	Cut bool
-	// Overloaded ends the stream after the chunks with an error event, as
-	// the API does when it runs out of capacity mid-answer.
-	Overloaded bool
-}
+// Overloaded, as a Reply's Finish, ends the stream after the chunks with an
+// error event, as the API does when it runs out of capacity mid-answer.
+const Overloaded = "overloaded_error"
 
-// Request is a request the server received.
-type Request struct {
-	Method string
-	Path   string // with the query
-	Header http.Header
-	Body   []byte
-}
-
-// Server is a running fake. The i-th request gets the i-th Reply; requests
-// past the last Reply get the last one again.
-type Server struct {
-	URL string // the base URL to configure a client with
-
-	replies []Reply
-	mu      sync.Mutex
-	reqs    []Request
-	first   []time.Time
-}
+// Server is a running fake.
+type Server = llmtest.Server
 
 // NewServer starts a fake server, closed when the test ends.
 func NewServer(t testing.TB, replies ...Reply) *Server {
 	t.Helper()
-	if len(replies) == 0 {
-		t.Fatal("anthropictest: at least one Reply")
-	}
-	s := &Server{replies: replies}
-	hs := httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(hs.Close)
-	s.URL = hs.URL
-	return s
+	return llmtest.NewServer(t, format{}, replies...)
 }
 
-// Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
-}
+type format struct{}
 
-// FirstToken returns when the server began writing the first text chunk of
-// its i-th response, or the zero time.
-func (s *Server) FirstToken(i int) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i < len(s.first) {
-		return s.first[i]
-	}
-	return time.Time{}
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	n := len(s.reqs)
-	s.reqs = append(s.reqs, Request{Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
-	s.first = append(s.first, time.Time{})
-	reply := s.replies[min(n, len(s.replies)-1)]
-	s.mu.Unlock()
-
-	w.Header().Set("Request-Id", fmt.Sprintf("req_fake%d", n))
+func (format) Open(r *http.Request, body []byte, n int, reply Reply) llmtest.Encoder {
 	if r.Method != http.MethodPost || r.URL.Path != "/v1/messages" {
-		writeError(w, http.StatusNotFound, "")
-		return
-	}
-	if reply.Status != 0 {
-		writeError(w, reply.Status, reply.RetryAfter)
-		return
+		return nil
 	}
 	var req struct {
 		Model string `json:"model"`
 	}
 	_ = json.Unmarshal(body, &req)
-
-	w.Header().Set("Content-Type", "text/event-stream; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-cache")
-	w.WriteHeader(http.StatusOK)
-	flusher := w.(http.Flusher)
-	event := func(name, data string) {
-		fmt.Fprintf(w, "event: %s\ndata: %s\n\n", name, data)
-		flusher.Flush()
-	}
-	event("message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_fake%d","type":"message","role":"assistant","content":[],"model":%q,"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":120,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`, n, req.Model))
-	event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`)
-	event("ping", `{"type": "ping"}`)
-	for i, c := range reply.Chunks {
-		if reply.Delay > 0 {
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(reply.Delay):
-			}
-		}
-		text, _ := json.Marshal(c)
-		if i == 0 {
-			s.mu.Lock()
-			s.first[n] = time.Now()
-			s.mu.Unlock()
-		}
-		event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+string(text)+`}}`)
-	}
-	switch {
-	case reply.Cut:
-		fmt.Fprint(w, "event: content_block_delta\ndata: {\"type\":\"content_block_del")
-		flusher.Flush()
-		panic(http.ErrAbortHandler) // the connection drops without ending the chunked body
-	case reply.Overloaded:
-		event("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":null}`)
-		return
-	}
-	event("content_block_stop", `{"type":"content_block_stop","index":0}`)
-	event("message_delta", `{"type":"message_delta","delta":{"stop_reason":"end_turn","stop_sequence":null},"usage":{"output_tokens":12}}`)
-	event("message_stop", `{"type":"message_stop"}`)
+	return &answer{n: n, model: req.Model, finish: cmp.Or(reply.Finish, "end_turn")}
 }
 
-func writeError(w http.ResponseWriter, status int, retryAfter string) {
+type answer struct {
+	n      int
+	model  string
+	finish string
+}
+
+func event(name, data string) string { return fmt.Sprintf("event: %s\ndata: %s\n\n", name, data) }
+
+func (a *answer) Begin(h http.Header) []string {
+	h.Set("Request-Id", fmt.Sprintf("req_fake%d", a.n))
+	h.Set("Content-Type", "text/event-stream; charset=utf-8")
+	h.Set("Cache-Control", "no-cache")
+	return []string{
+		event("message_start", fmt.Sprintf(`{"type":"message_start","message":{"id":"msg_fake%d","type":"message","role":"assistant","content":[],"model":%q,"stop_reason":null,"stop_sequence":null,"usage":{"input_tokens":120,"cache_creation_input_tokens":0,"cache_read_input_tokens":0,"output_tokens":1}}}`, a.n, a.model)),
+		event("content_block_start", `{"type":"content_block_start","index":0,"content_block":{"type":"text","text":""}}`),
+		event("ping", `{"type": "ping"}`),
+	}
+}
+
+func (a *answer) Text(_ int, chunk string) string {
+	text, _ := json.Marshal(chunk)
+	return event("content_block_delta", `{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":`+string(text)+`}}`)
+}
+
+func (a *answer) Cut() string {
+	return "event: content_block_delta\ndata: {\"type\":\"content_block_del"
+}
+
+func (a *answer) End() []string {
+	if a.finish == Overloaded {
+		return []string{event("error", `{"type":"error","error":{"type":"overloaded_error","message":"Overloaded"},"request_id":null}`)}
+	}
+	stop, _ := json.Marshal(a.finish)
+	return []string{
+		event("content_block_stop", `{"type":"content_block_stop","index":0}`),
+		event("message_delta", `{"type":"message_delta","delta":{"stop_reason":`+string(stop)+`,"stop_sequence":null},"usage":{"output_tokens":12}}`),
+		event("message_stop", `{"type":"message_stop"}`),
+	}
+}
+
+func (format) Error(h http.Header, status int) string {
 	typ, msg := "invalid_request_error", "Invalid request."
 	switch {
 	case status == http.StatusUnauthorized:
@@ -162,10 +100,7 @@ func writeError(w http.ResponseWriter, status int, retryAfter string) {
 	case status >= 500:
 		typ, msg = "api_error", "Internal server error"
 	}
-	if retryAfter != "" {
-		w.Header().Set("Retry-After", retryAfter)
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, `{"type":"error","error":{"type":%q,"message":%q},"request_id":"req_fake"}`+"\n", typ, msg)
+	h.Set("Request-Id", "req_fake")
+	h.Set("Content-Type", "application/json")
+	return fmt.Sprintf(`{"type":"error","error":{"type":%q,"message":%q},"request_id":"req_fake"}`+"\n", typ, msg)
 }

@@ -8,143 +8,82 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
-	"time"
+
+	"github.com/seancehq/seance/spirit/llmtest"
 )
 
-// Reply scripts the server's answer to one request.
-type Reply struct {
-	// Status, when set, answers with that HTTP error and Google's error body
-	// instead of a stream.
-	Status int
+// Reply scripts the server's answer to one request. Its Finish is the
+// finishReason of the last chunk; empty is "STOP". Leave its RetryAfter
+// empty: Google's API sends no Retry-After.
+type Reply = llmtest.Reply
 
-	Chunks []string      // the text, as the chunks to stream
-	Delay  time.Duration // before each chunk
-	// Cut drops the connection in the middle of a frame after the chunks,
-	// instead of finishing the stream.
-	Cut bool
-	// FinishReason of the last chunk; empty is "STOP".
-	FinishReason string
-}
-
-// Request is a request the server received.
-type Request struct {
-	Method string
-	Path   string // with the query
-	Header http.Header
-	Body   []byte
-}
-
-// Server is a running fake. The i-th request gets the i-th Reply; requests
-// past the last Reply get the last one again.
-type Server struct {
-	URL string // the base URL to configure a client with
-
-	replies []Reply
-	mu      sync.Mutex
-	reqs    []Request
-	first   []time.Time
-}
+// Server is a running fake.
+type Server = llmtest.Server
 
 // NewServer starts a fake server, closed when the test ends.
 func NewServer(t testing.TB, replies ...Reply) *Server {
 	t.Helper()
-	if len(replies) == 0 {
-		t.Fatal("geminitest: at least one Reply")
-	}
-	s := &Server{replies: replies}
-	hs := httptest.NewServer(http.HandlerFunc(s.serve))
-	t.Cleanup(hs.Close)
-	s.URL = hs.URL + "/"
+	s := llmtest.NewServer(t, format{}, replies...)
+	s.URL += "/"
 	return s
 }
 
-// Requests returns the requests received so far.
-func (s *Server) Requests() []Request {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]Request(nil), s.reqs...)
-}
+type format struct{}
 
-// FirstToken returns when the server began writing the first text chunk of
-// its i-th response, or the zero time.
-func (s *Server) FirstToken(i int) time.Time {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if i < len(s.first) {
-		return s.first[i]
-	}
-	return time.Time{}
-}
-
-func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	s.mu.Lock()
-	n := len(s.reqs)
-	s.reqs = append(s.reqs, Request{Method: r.Method, Path: r.URL.RequestURI(), Header: r.Header.Clone(), Body: body})
-	s.first = append(s.first, time.Time{})
-	reply := s.replies[min(n, len(s.replies)-1)]
-	s.mu.Unlock()
-
+func (format) Open(r *http.Request, _ []byte, n int, reply Reply) llmtest.Encoder {
 	model, ok := strings.CutPrefix(r.URL.Path, "/v1beta/models/")
 	model, ok2 := strings.CutSuffix(model, ":streamGenerateContent")
 	if r.Method != http.MethodPost || !ok || !ok2 || r.URL.Query().Get("alt") != "sse" {
-		writeError(w, http.StatusNotFound)
-		return
+		return nil
 	}
-	if reply.Status != 0 {
-		writeError(w, reply.Status)
-		return
-	}
-
-	w.Header().Set("Content-Type", "text/event-stream")
-	w.Header().Set("Vary", "Origin, X-Origin, Referer")
-	w.WriteHeader(http.StatusOK)
-	flusher := w.(http.Flusher)
-	chunk := func(text, finish string) {
-		t, _ := json.Marshal(text)
-		fin := ""
-		if finish != "" {
-			fin = fmt.Sprintf(`,"finishReason": %q`, finish)
-		}
-		fmt.Fprintf(w, `data: {"candidates": [{"content": {"parts": [{"text": %s}],"role": "model"}%s,"index": 0}],"usageMetadata": {"promptTokenCount": 120,"candidatesTokenCount": 4,"totalTokenCount": 124},"modelVersion": %q,"responseId": "fake%d"}`+"\r\n\r\n",
-			t, fin, model, n)
-		flusher.Flush()
-	}
-	for i, c := range reply.Chunks {
-		if reply.Delay > 0 {
-			select {
-			case <-r.Context().Done():
-				return
-			case <-time.After(reply.Delay):
-			}
-		}
-		if i == 0 {
-			s.mu.Lock()
-			s.first[n] = time.Now()
-			s.mu.Unlock()
-		}
-		if i == len(reply.Chunks)-1 && !reply.Cut {
-			// The API puts the finishReason on the last chunk of text.
-			chunk(c, cmp.Or(reply.FinishReason, "STOP"))
-			return
-		}
-		chunk(c, "")
-	}
-	if reply.Cut {
-		fmt.Fprint(w, `data: {"candidates": [{"content": {"parts": [{"text": "`)
-		flusher.Flush()
-		panic(http.ErrAbortHandler) // the connection drops without ending the chunked body
-	}
-	chunk("", cmp.Or(reply.FinishReason, "STOP"))
+	return &answer{n: n, model: model, reply: reply}
 }
 
-func writeError(w http.ResponseWriter, status int) {
+type answer struct {
+	n     int
+	model string
+	reply Reply
+}
+
+func (a *answer) chunk(text, finish string) string {
+	t, _ := json.Marshal(text)
+	fin := ""
+	if finish != "" {
+		fin = fmt.Sprintf(`,"finishReason": %q`, finish)
+	}
+	return fmt.Sprintf(`data: {"candidates": [{"content": {"parts": [{"text": %s}],"role": "model"}%s,"index": 0}],"usageMetadata": {"promptTokenCount": 120,"candidatesTokenCount": 4,"totalTokenCount": 124},"modelVersion": %q,"responseId": "fake%d"}`+"\r\n\r\n",
+		t, fin, a.model, a.n)
+}
+
+func (a *answer) finish() string { return cmp.Or(a.reply.Finish, "STOP") }
+
+func (a *answer) Begin(h http.Header) []string {
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Vary", "Origin, X-Origin, Referer")
+	return nil
+}
+
+func (a *answer) Text(i int, text string) string {
+	if i == len(a.reply.Chunks)-1 && !a.reply.Cut {
+		// The API puts the finishReason on the last chunk of text.
+		return a.chunk(text, a.finish())
+	}
+	return a.chunk(text, "")
+}
+
+func (a *answer) Cut() string { return `data: {"candidates": [{"content": {"parts": [{"text": "` }
+
+func (a *answer) End() []string {
+	if len(a.reply.Chunks) > 0 {
+		return nil // the last chunk ended it
+	}
+	return []string{a.chunk("", a.finish())}
+}
+
+func (format) Error(h http.Header, status int) string {
 	state, msg := "INVALID_ARGUMENT", "Request contains an invalid argument."
 	switch {
 	case status == http.StatusBadRequest:
@@ -162,7 +101,6 @@ func writeError(w http.ResponseWriter, status int) {
 	case status >= 500:
 		state, msg = "INTERNAL", "An internal error has occurred. Please retry or report in https://developers.generativeai.google/guide/troubleshooting"
 	}
-	w.Header().Set("Content-Type", "application/json; charset=UTF-8")
-	w.WriteHeader(status)
-	fmt.Fprintf(w, "{\n  \"error\": {\n    \"code\": %d,\n    \"message\": %q,\n    \"status\": %q\n  }\n}\n", status, msg, state)
+	h.Set("Content-Type", "application/json; charset=UTF-8")
+	return fmt.Sprintf("{\n  \"error\": {\n    \"code\": %d,\n    \"message\": %q,\n    \"status\": %q\n  }\n}\n", status, msg, state)
 }

@@ -1,0 +1,170 @@
+package ratelimit_test
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/seancehq/seance/ratelimit"
+)
+
+type clock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *clock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *clock) advance(d time.Duration) {
+	c.mu.Lock()
+	c.now = c.now.Add(d)
+	c.mu.Unlock()
+}
+
+func TestLimiter(t *testing.T) {
+	type step struct {
+		advance   time.Duration
+		key       string
+		wantOK    bool
+		wantRetry time.Duration // when refused
+	}
+	tests := []struct {
+		name   string
+		n      int
+		period time.Duration
+		steps  []step
+	}{
+		{"a burst of n, then one per period/n", 3, time.Minute, []step{
+			{0, "a", true, 0},
+			{0, "a", true, 0},
+			{0, "a", true, 0},
+			{0, "a", false, 20 * time.Second},
+			{10 * time.Second, "a", false, 10 * time.Second},
+			{10 * time.Second, "a", true, 0},
+			{0, "a", false, 20 * time.Second},
+		}},
+		{"keys have budgets of their own", 1, time.Second, []step{
+			{0, "a", true, 0},
+			{0, "a", false, time.Second},
+			{0, "b", true, 0},
+			{0, "b", false, time.Second},
+		}},
+		{"an idle key gets its whole burst back, never more", 2, time.Hour, []step{
+			{0, "a", true, 0},
+			{0, "a", true, 0},
+			{0, "a", false, 30 * time.Minute},
+			{10 * time.Hour, "a", true, 0},
+			{0, "a", true, 0},
+			{0, "a", false, 30 * time.Minute},
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := &clock{now: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)}
+			l := ratelimit.New(tt.n, tt.period, clk.Now)
+			for i, st := range tt.steps {
+				clk.advance(st.advance)
+				ok, retry := l.Allow(st.key)
+				if ok != st.wantOK || (!ok && retry != st.wantRetry) {
+					t.Fatalf("step %d (%s): Allow = %v, retry %v; want %v, %v", i, st.key, ok, retry, st.wantOK, st.wantRetry)
+				}
+			}
+		})
+	}
+}
+
+// The zero limits of the configuration ("0") are nil limiters, which allow
+// everything.
+func TestZeroMeansNoLimit(t *testing.T) {
+	if l := ratelimit.New(0, time.Minute, nil); l != nil {
+		t.Fatal("New(0, …) is a limiter")
+	}
+	var l *ratelimit.Limiter
+	for range 1000 {
+		if ok, _ := l.Allow("a"); !ok {
+			t.Fatal("a nil limiter refused")
+		}
+	}
+	if c := ratelimit.NewConcurrency(0); c != nil {
+		t.Fatal("NewConcurrency(0) is a limit")
+	}
+	var c *ratelimit.Concurrency
+	for range 1000 {
+		if _, ok := c.Acquire("a"); !ok {
+			t.Fatal("a nil concurrency limit refused")
+		}
+	}
+}
+
+// Keys whose budget has refilled are forgotten, so a stream of one-off
+// addresses does not grow the map for ever.
+func TestLimiterForgetsIdleKeys(t *testing.T) {
+	clk := &clock{now: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)}
+	l := ratelimit.New(10, time.Minute, clk.Now)
+	for i := range 1000 {
+		l.Allow(string(rune('a'+i%26)) + time.Duration(i).String())
+	}
+	if l.Len() != 1000 {
+		t.Fatalf("remembers %d keys, want 1000", l.Len())
+	}
+	clk.advance(2 * time.Minute)
+	l.Allow("newcomer")
+	if l.Len() != 1 {
+		t.Fatalf("after every budget refilled: remembers %d keys, want 1", l.Len())
+	}
+}
+
+func TestConcurrency(t *testing.T) {
+	c := ratelimit.NewConcurrency(2)
+	r1, ok1 := c.Acquire("a")
+	_, ok2 := c.Acquire("a")
+	_, ok3 := c.Acquire("a")
+	_, okB := c.Acquire("b")
+	if !ok1 || !ok2 || ok3 || !okB {
+		t.Fatalf("acquire: %v %v %v (b: %v), want true true false (true)", ok1, ok2, ok3, okB)
+	}
+	r1()
+	r1() // a second release gives back nothing more
+	if c.Held("a") != 1 {
+		t.Fatalf("a holds %d after one release, want 1", c.Held("a"))
+	}
+	if _, ok := c.Acquire("a"); !ok {
+		t.Fatal("a released place was not free again")
+	}
+	if _, ok := c.Acquire("a"); ok {
+		t.Fatal("released twice, counted twice")
+	}
+}
+
+func TestConcurrencyRace(t *testing.T) {
+	c := ratelimit.NewConcurrency(5)
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	peak, held := 0, 0
+	for range 50 {
+		wg.Go(func() {
+			for range 100 {
+				release, ok := c.Acquire("k")
+				if !ok {
+					continue
+				}
+				mu.Lock()
+				held++
+				peak = max(peak, held)
+				mu.Unlock()
+				mu.Lock()
+				held--
+				mu.Unlock()
+				release()
+			}
+		})
+	}
+	wg.Wait()
+	if peak > 5 || c.Held("k") != 0 {
+		t.Fatalf("peak %d (limit 5), %d still held", peak, c.Held("k"))
+	}
+}
