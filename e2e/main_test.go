@@ -68,6 +68,11 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
+	// A failure's screenshot from an earlier run would suggest this one failed.
+	old, _ := filepath.Glob(filepath.Join(shotsDir, "FAILED-*.png"))
+	for _, f := range old {
+		os.Remove(f)
+	}
 	return m.Run()
 }
 

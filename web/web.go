@@ -2,6 +2,12 @@
 // JavaScript modules and CSS, no build step. Assets are served under
 // /static/ with their content hash in the URL and cached for a year; the
 // pages themselves are never cached, so a new binary is picked up at once.
+//
+// static/ holds the page (index.html), its modules (app.js imports the
+// rest), app.css, and the fonts: Latin subsets of EB Garamond (SIL OFL,
+// static/ebgaramond-license.txt), made from Debian's fonts-ebgaramond with
+// fontTools (pyftsubset --flavor=woff2 --name-IDs='*'), so that no font is
+// fetched from elsewhere.
 package web
 
 import (

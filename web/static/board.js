@@ -430,7 +430,13 @@ export class Performer {
   }
 
   wake() {
-    if (!this.raf) this.raf = requestAnimationFrame(this.tick);
+    if (!this.raf && !this.stopped) this.raf = requestAnimationFrame(this.tick);
+  }
+
+  stop() {
+    this.stopped = true;
+    cancelAnimationFrame(this.raf);
+    this.raf = 0;
   }
 
   tick() {

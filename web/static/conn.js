@@ -16,6 +16,7 @@ export const FINAL = {
 
 const PING_EVERY = 20000; // keeps the clock estimate fresh and finds dead links
 const SILENCE_LIMIT = 50000; // nothing heard for this long: the link is dead
+const PROBE_WAIT = 5000; // a woken page's ping unanswered this long: the link is dead
 const BACKOFF_MIN = 500;
 const BACKOFF_MAX = 15000;
 
@@ -38,17 +39,26 @@ export class Connection {
     this.everOpen = false;
     this.pings = []; // local send times of pings awaiting their pong, in order
     this.kick = () => this.retryNow();
+    // A phone woken from sleep may hold a socket that died meanwhile: look
+    // at once rather than at the next ping.
+    this.wakeUp = () => {
+      if (document.hidden) return;
+      if (this.state === "offline") this.retryNow();
+      else if (this.state === "open") this.probe();
+    };
   }
 
   start() {
     this.stopped = false;
     addEventListener("online", this.kick);
+    document.addEventListener("visibilitychange", this.wakeUp);
     this.connect();
   }
 
   stop() {
     this.stopped = true;
     removeEventListener("online", this.kick);
+    document.removeEventListener("visibilitychange", this.wakeUp);
     clearTimeout(this.retryTimer);
     clearInterval(this.pingTimer);
     const ws = this.ws;
@@ -132,6 +142,16 @@ export class Connection {
 
   ping() {
     if (this.send("ping")) this.pings.push(Date.now());
+  }
+
+  /** probe pings and gives the link a few seconds to answer. */
+  probe() {
+    const ws = this.ws;
+    const heard = this.heard;
+    this.ping();
+    setTimeout(() => {
+      if (this.ws === ws && this.heard === heard && this.state === "open") this.drop();
+    }, PROBE_WAIT);
   }
 
   /** drop abandons a link that went silent without closing (a sleeping

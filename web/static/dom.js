@@ -96,11 +96,16 @@ export async function copyText(text, input, button) {
     await navigator.clipboard.writeText(text);
     ok = true;
   } catch {
-    // No clipboard API (plain http on a LAN address): the old way.
-    if (input) {
-      input.focus();
-      input.select();
-      try { ok = document.execCommand("copy"); } catch { ok = false; }
+    // No clipboard API (plain http on a LAN address): the old way, from
+    // the visible field or else a throwaway one.
+    const field = input || h("textarea", { class: "sr-only", readonly: true, "aria-hidden": "true" }, text);
+    if (!input) document.body.append(field);
+    field.focus();
+    field.select();
+    try { ok = document.execCommand("copy"); } catch { ok = false; }
+    if (!input) {
+      field.remove();
+      button.focus();
     }
   }
   const label = button.querySelector("span");
@@ -109,8 +114,10 @@ export async function copyText(text, input, button) {
     button.classList.add("done");
     toast("The link is copied. Send it to your circle.", "ok", 3000);
     setTimeout(() => { label.textContent = "Copy link"; button.classList.remove("done"); }, 2200);
-  } else {
-    input?.select();
+  } else if (input) {
+    input.select();
     toast("Copy the selected link by hand (Ctrl+C).", "info");
+  } else {
+    toast(`Copy this link by hand: ${text}`, "info", 12000);
   }
 }

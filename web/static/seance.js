@@ -40,6 +40,15 @@ class SeanceView {
     this.id = id;
     this.sound = sound;
     this.clock = new Clock();
+    this.spirits = api.spirits().catch(() => []);
+    this.reset();
+  }
+
+  /** reset forgets the room, as when sitting down anew with a new seat. */
+  reset() {
+    this.conn?.stop();
+    this.performer?.stop();
+    for (const t of this.typing?.values() || []) clearTimeout(t.timer);
     this.messages = new Map(); // seq -> message
     this.items = new Map(); // seq -> <li>
     this.answered = new Set(); // question ids that have an answer
@@ -49,7 +58,6 @@ class SeanceView {
     this.joined = false; // a session_state was received at least once
     this.thinking = null; // the question the spirit is thinking about
     this.whisper = "";
-    this.spirits = api.spirits().catch(() => []);
   }
 
   async open() {
@@ -161,6 +169,7 @@ class SeanceView {
   // --- The séance itself ---
 
   enter(seat, focusQuestion = false) {
+    this.reset();
     this.seat = seat;
     this.focusQuestion = focusQuestion;
     this.render();
@@ -171,9 +180,15 @@ class SeanceView {
       onAnswered: (p, { late }) => this.onAnswered(p, late),
       onReveal: (p, text, spelling) => this.onReveal(p, text, spelling),
     });
-    const motion = matchMedia("(prefers-reduced-motion: reduce)");
-    this.performer.reduced = motion.matches;
-    motion.addEventListener("change", () => { this.performer.reduced = motion.matches; this.performer.wake(); });
+    if (!this.motion) {
+      this.motion = matchMedia("(prefers-reduced-motion: reduce)");
+      this.motion.addEventListener("change", () => {
+        if (!this.performer) return;
+        this.performer.reduced = this.motion.matches;
+        this.performer.wake();
+      });
+    }
+    this.performer.reduced = this.motion.matches;
     this.performer.wake();
     this.conn = new Connection({
       clock: this.clock,
@@ -251,8 +266,13 @@ class SeanceView {
     el.list = h("ol", { class: "messages", id: "messages" });
     el.empty = h("p", { class: "empty", id: "log-empty" }, "Nothing has been asked yet. The board waits.");
     el.log = h("div", { class: "log", id: "log", tabindex: "0", role: "region", "aria-label": "Transcript" }, el.older, el.list, el.empty);
+    // Scrolling up to the top fetches the page before; only up: the log
+    // scrolling itself down to a new message must not.
+    let lastTop = 0;
     el.log.addEventListener("scroll", () => {
-      if (el.log.scrollTop < 40 && !el.older.hidden) this.loadOlder();
+      const top = el.log.scrollTop;
+      if (top < lastTop && top < 40 && !el.older.hidden) this.loadOlder();
+      lastTop = top;
     }, { passive: true });
 
     el.page = h("div", { class: "seance" },
@@ -403,7 +423,12 @@ class SeanceView {
       const page = await api.history(this.id, after, oldest - 1 - after);
       for (const m of page) this.add(m, false);
       log.scrollTop += log.scrollHeight - before;
-      this.el.older.hidden = after === 0;
+      if (after === 0) {
+        // Nothing earlier: the button goes, and its focus to the log.
+        const had = document.activeElement === this.el.older;
+        this.el.older.hidden = true;
+        if (had) log.focus();
+      }
     } catch (e) {
       toast(`Could not reach older messages: ${e.message}`, "warn");
     } finally {
@@ -516,7 +541,7 @@ class SeanceView {
         h("span", { class: "dots", "aria-hidden": "true" }, h("i"), h("i"), h("i")));
       li.querySelector(".avatar").style.setProperty("--hue", String(hue(p.name)));
       if (this.hostToken && !me) {
-        const rm = h("button", { type: "button", class: "icon-button remove", "aria-label": `Ask ${p.name} to leave` }, icon("close"));
+        const rm = h("button", { type: "button", class: "icon-button remove", "aria-label": `Ask ${p.name} to leave`, title: `Ask ${p.name} to leave` }, icon("close"));
         rm.addEventListener("click", () => this.removePerson(p));
         li.append(rm);
       }
