@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -21,11 +20,9 @@ import (
 	"github.com/seancehq/seance/httpapi"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
-	"github.com/seancehq/seance/internal/testsvc"
+	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/metrics"
-	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
-	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
 )
 
@@ -37,27 +34,14 @@ import (
 //
 //	go test ./httpapi -run '^$' -bench CreateGet -benchtime 20000x
 func BenchmarkCreateGet(b *testing.B) {
-	sqliteDB := func(b *testing.B) seance.Store {
-		db, err := sqlite.Open(context.Background(), filepath.Join(b.TempDir(), "bench.db"))
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { db.Close() })
-		return db
-	}
 	b.Run("sqlite", func(b *testing.B) {
-		benchCreateGet(b, sqliteDB(b), metrics.New(prometheus.NewRegistry(), "bench"))
+		benchCreateGet(b, teststore.SQLite(b), metrics.New(prometheus.NewRegistry(), "bench"))
 	})
 	b.Run("sqlite-no-metrics", func(b *testing.B) {
-		benchCreateGet(b, sqliteDB(b), nil)
+		benchCreateGet(b, teststore.SQLite(b), nil)
 	})
 	b.Run("postgres", func(b *testing.B) {
-		db, err := postgres.Open(context.Background(), testsvc.Postgres(b))
-		if err != nil {
-			b.Fatal(err)
-		}
-		defer db.Close()
-		benchCreateGet(b, db, metrics.New(prometheus.NewRegistry(), "bench"))
+		benchCreateGet(b, teststore.Postgres(b), metrics.New(prometheus.NewRegistry(), "bench"))
 	})
 }
 

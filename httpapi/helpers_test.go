@@ -9,7 +9,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"path/filepath"
 	"strconv"
 	"strings"
 	"sync"
@@ -22,49 +21,23 @@ import (
 	"github.com/seancehq/seance/httpapi"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
-	"github.com/seancehq/seance/internal/testsvc"
+	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/netpoll"
-	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/ratelimit"
 	"github.com/seancehq/seance/spirit"
-	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
 	"github.com/seancehq/seance/web"
 )
 
-// backend opens a fresh store of one kind.
-type backend struct {
-	name string
-	open func(t *testing.T) seance.Store
-}
-
-func sqliteStore(t *testing.T) seance.Store {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "seance.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func postgresStore(t *testing.T) seance.Store {
-	t.Helper()
-	db, err := postgres.Open(context.Background(), testsvc.Postgres(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-var backends = []backend{{"sqlite", sqliteStore}, {"postgres", postgresStore}}
+func sqliteStore(t *testing.T) seance.Store { return teststore.SQLite(t) }
 
 // forEachBackend runs fn once per store kind, each as its own subtest.
 func forEachBackend(t *testing.T, fn func(t *testing.T, open func(t *testing.T) seance.Store)) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) { fn(t, b.open) })
+	for _, b := range teststore.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			fn(t, func(t *testing.T) seance.Store { return b.Open(t) })
+		})
 	}
 }
 

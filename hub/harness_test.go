@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -18,6 +17,7 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/wire"
@@ -387,15 +387,7 @@ func (c *clock) advance(d time.Duration) {
 
 var catalog = spirit.NewCatalog(spirit.BuiltinPersonas())
 
-func newStore(t *testing.T) *sqlite.DB {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "x.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
+func newStore(t *testing.T) *sqlite.DB { return teststore.SQLite(t) }
 
 // newHub starts a hub on store with the placeholder spirit and the
 // contract's limits, as adjusted by opts; it is shut down at the end.

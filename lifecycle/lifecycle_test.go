@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"path/filepath"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -16,11 +15,10 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/lifecycle"
-	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/spirit"
-	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -71,37 +69,7 @@ func (r *rooms) reason(id string) string {
 	return r.ended[id]
 }
 
-type backend struct {
-	name string
-	open func(t *testing.T) seance.Store
-}
-
-func openSQLite(t *testing.T) seance.Store {
-	t.Helper()
-	db, err := sqlite.Open(context.Background(), filepath.Join(t.TempDir(), "seance.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-func openPostgres(t *testing.T) seance.Store {
-	t.Helper()
-	return openPostgresAt(t, testsvc.Postgres(t))
-}
-
-func openPostgresAt(t *testing.T, url string) seance.Store {
-	t.Helper()
-	db, err := postgres.Open(context.Background(), url)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { db.Close() })
-	return db
-}
-
-var backends = []backend{{"sqlite", openSQLite}, {"postgres", openPostgres}}
+func openSQLite(t *testing.T) seance.Store { return teststore.SQLite(t) }
 
 func create(t *testing.T, s seance.Store, name string, at time.Time) *seance.Session {
 	t.Helper()
@@ -124,9 +92,9 @@ func ask(t *testing.T, s seance.Store, sess *seance.Session, at time.Time) {
 // séance ends a day after its last activity, and is deleted with its
 // messages 30 days after it ended.
 func TestExpiryAndRetention(t *testing.T) {
-	for _, b := range backends {
-		t.Run(b.name, func(t *testing.T) {
-			store := b.open(t)
+	for _, b := range teststore.Backends() {
+		t.Run(b.Name, func(t *testing.T) {
+			store := b.Open(t)
 			clk := &clock{now: t0}
 			told := &rooms{}
 			job := lifecycle.New(lifecycle.Config{Store: store, Rooms: told, IdleTTL: idleTTL, Retention: retention, Now: clk.Now})
@@ -213,7 +181,7 @@ func TestOneNodeAtATime(t *testing.T) {
 		}},
 		{"postgres", func(t *testing.T) (seance.Store, seance.Store) {
 			url := testsvc.Postgres(t)
-			return openPostgresAt(t, url), openPostgresAt(t, url)
+			return teststore.PostgresAt(t, url), teststore.PostgresAt(t, url)
 		}},
 	}
 	for _, tt := range tests {

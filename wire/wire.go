@@ -174,12 +174,10 @@ func identify(rawID, rawName json.RawMessage) (ClientFrame, error) {
 	if strings.ContainsFunc(id, unicode.IsControl) {
 		return ClientFrame{}, seance.Errorf(seance.EValidation, "user_id must not contain control characters.").With("field", "user_id")
 	}
+	// The name's rules (control characters included) are the domain's.
 	name, err := seance.ParticipantName(name)
 	if err != nil {
 		return ClientFrame{}, err
-	}
-	if strings.ContainsFunc(name, unicode.IsControl) {
-		return ClientFrame{}, seance.Errorf(seance.EValidation, "name must not contain control characters.").With("field", "name")
 	}
 	return ClientFrame{Kind: KindIdentify, UserID: id, Name: name}, nil
 }

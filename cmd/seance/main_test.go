@@ -73,22 +73,6 @@ func (w *logWatcher) String() string {
 	return w.all.String()
 }
 
-// waitFor returns the first log line with the given msg.
-func (w *logWatcher) waitFor(t *testing.T, msg string) map[string]any {
-	t.Helper()
-	timeout := time.After(15 * time.Second)
-	for {
-		select {
-		case l := <-w.ch:
-			if l["msg"] == msg {
-				return l
-			}
-		case <-timeout:
-			t.Fatalf("no %q log line; log:\n%s", msg, w.String())
-		}
-	}
-}
-
 // startServer runs the server in-process on a free port and returns its base
 // URL and a function that stops it (as SIGTERM would) and returns run's error.
 func startServer(t *testing.T, getenv func(string) string) (string, func() error, *logWatcher) {
