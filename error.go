@@ -29,6 +29,11 @@ const (
 	EUnknownEvent        = "UNKNOWN_EVENT"
 )
 
+// ErrAnswered is a store's refusal of a second answer to one question: when
+// two nodes answer the same question (one lost its lease mid-answer), the
+// database keeps the first. Never shown to clients.
+var ErrAnswered = errors.New("seance: the question already has an answer")
+
 // Error is a failure a client can act on: a contract code, a human message and
 // details that name what was wrong (for example the offending field).
 type Error struct {

@@ -67,6 +67,10 @@ type Config struct {
 
 	SessionIdleTTL   time.Duration
 	HistoryRetention time.Duration
+
+	// NodeTTL is how long a node's presence records outlive its last
+	// refresh in cluster mode; the spirit's lease lasts a third of it.
+	NodeTTL time.Duration
 }
 
 // minJWTSecretLen is the shortest JWTSecret accepted: HS256 keys shorter than
@@ -147,6 +151,8 @@ func settings(getenv func(string) string) []setting {
 			func(c *Config, v string) (err error) { c.SessionIdleTTL, err = parsePositiveDuration(v); return }},
 		{"SEANCE_HISTORY_RETENTION", "history-retention", "720h", "ended séances and their messages are deleted after this",
 			func(c *Config, v string) (err error) { c.HistoryRetention, err = parsePositiveDuration(v); return }},
+		{"SEANCE_NODE_TTL", "node-ttl", "30s", "cluster mode: a node that stops (crash, network) stops counting after this; its séances' questions move to another node after a third of it",
+			func(c *Config, v string) (err error) { c.NodeTTL, err = parseNodeTTL(v); return }},
 	}
 }
 
@@ -256,6 +262,7 @@ func (c Config) LogValue() slog.Value {
 		slog.Any("trusted_proxies", proxies),
 		slog.String("session_idle_ttl", c.SessionIdleTTL.String()),
 		slog.String("history_retention", c.HistoryRetention.String()),
+		slog.String("node_ttl", c.NodeTTL.String()),
 	)
 }
 
@@ -365,6 +372,20 @@ func parseDatabaseURL(v string) (string, error) {
 		return "", fmt.Errorf("no host in %q %s", redactURL(v), want)
 	}
 	return v, nil
+}
+
+// parseNodeTTL accepts 3 s to 10 min: below, a busy node's refresh could
+// come late and its members blink out; above, a dead node's members haunt
+// the séance for longer than anyone would wait.
+func parseNodeTTL(v string) (time.Duration, error) {
+	d, err := parsePositiveDuration(v)
+	if err != nil {
+		return 0, err
+	}
+	if d < 3*time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("%s is out of range (want 3s to 10m)", d)
+	}
+	return d, nil
 }
 
 func parseRedisURL(v string) (string, error) {

@@ -63,6 +63,7 @@ func TestDefaults(t *testing.T) {
 		LimitConns:       64,
 		SessionIdleTTL:   24 * time.Hour,
 		HistoryRetention: 720 * time.Hour,
+		NodeTTL:          30 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %#v\nwant %#v", fields(got), fields(want))
@@ -237,6 +238,12 @@ func TestVariables(t *testing.T) {
 		{env: "SEANCE_HISTORY_RETENTION", value: "168h", get: retention, want: 168 * time.Hour},
 		{env: "SEANCE_HISTORY_RETENTION", value: "-720h", errHas: "must be positive"},
 		{env: "SEANCE_HISTORY_RETENTION", value: "forever", errHas: "invalid duration"},
+
+		// SEANCE_NODE_TTL
+		{env: "SEANCE_NODE_TTL", value: "3s", get: nodeTTL, want: 3 * time.Second},
+		{env: "SEANCE_NODE_TTL", value: "2s", errHas: "out of range"},
+		{env: "SEANCE_NODE_TTL", value: "1h", errHas: "out of range"},
+		{env: "SEANCE_NODE_TTL", value: "soon", errHas: "invalid duration"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {
@@ -275,6 +282,7 @@ func conns(c Config) any       { return c.LimitConns }
 func proxies(c Config) any     { return c.TrustedProxies }
 func idle(c Config) any        { return c.SessionIdleTTL }
 func retention(c Config) any   { return c.HistoryRetention }
+func nodeTTL(c Config) any     { return c.NodeTTL }
 
 func prefixes(ss ...string) []netip.Prefix {
 	out := make([]netip.Prefix, len(ss))
@@ -405,6 +413,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		"--trusted-proxies", "::1",
 		"--session-idle-ttl", "5m",
 		"--history-retention", "6h",
+		"--node-ttl", "9s",
 	}
 	got := mustParse(t, args, vars)
 	want := Config{
@@ -427,6 +436,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		TrustedProxies:   prefixes("::1/128"),
 		SessionIdleTTL:   5 * time.Minute,
 		HistoryRetention: 6 * time.Hour,
+		NodeTTL:          9 * time.Second,
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("flags did not win:\n got %s\nwant %s", fields(got), fields(want))
@@ -675,6 +685,7 @@ func TestLogValueHidesSecrets(t *testing.T) {
 		"trusted_proxies":   []any{"10.0.0.0/8"},
 		"session_idle_ttl":  "24h0m0s",
 		"history_retention": "720h0m0s",
+		"node_ttl":          "30s",
 	}
 	if !reflect.DeepEqual(got, wantFields) {
 		t.Errorf("logged config:\n got %v\nwant %v", got, wantFields)

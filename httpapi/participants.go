@@ -54,7 +54,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", id))
 		return
 	}
-	if n := s.Rooms.Present(sess.ID); n >= sess.MaxUsers {
+	if n := s.Rooms.Present(r.Context(), sess.ID); n >= sess.MaxUsers {
 		s.fail(w, r, seance.Errorf(seance.ESessionFull, "This séance is full (%d of %d).", n, sess.MaxUsers).With("max_users", sess.MaxUsers))
 		return
 	}

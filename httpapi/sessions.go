@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -14,8 +15,8 @@ import (
 
 // viewSession is the séance as clients see it; participant_count is who is
 // connected now.
-func (s *Server) viewSession(sess *seance.Session) wire.Session {
-	return wire.SessionOf(sess, s.Rooms.Present(sess.ID))
+func (s *Server) viewSession(ctx context.Context, sess *seance.Session) wire.Session {
+	return wire.SessionOf(sess, s.Rooms.Present(ctx, sess.ID))
 }
 
 // createRequest keeps each field raw so that a value of the wrong JSON type
@@ -88,7 +89,7 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Location", "/api/sessions/"+sess.ID)
-	s.ok(w, r, http.StatusCreated, createdSession{Session: s.viewSession(sess), HostToken: host})
+	s.ok(w, r, http.StatusCreated, createdSession{Session: s.viewSession(r.Context(), sess), HostToken: host})
 }
 
 func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
@@ -97,7 +98,7 @@ func (s *Server) getSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.ok(w, r, http.StatusOK, s.viewSession(sess))
+	s.ok(w, r, http.StatusOK, s.viewSession(r.Context(), sess))
 }
 
 func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
@@ -114,7 +115,7 @@ func (s *Server) endSession(w http.ResponseWriter, r *http.Request) {
 	if err := s.Rooms.EndSession(r.Context(), id, "ended_by_host"); err != nil {
 		s.logger(r).Error("tell the room the séance ended", "session_id", id, "err", err)
 	}
-	s.ok(w, r, http.StatusOK, s.viewSession(sess))
+	s.ok(w, r, http.StatusOK, s.viewSession(r.Context(), sess))
 }
 
 // requireHost checks the request's host token for the séance: 401 without a

@@ -56,7 +56,7 @@ func (s *Server) transcript(w http.ResponseWriter, r *http.Request) {
 		s.ok(w, r, http.StatusOK, struct {
 			Session  wire.Session   `json:"session"`
 			Messages []wire.Message `json:"messages"`
-		}{s.viewSession(sess), wire.MessagesOf(msgs)})
+		}{s.viewSession(r.Context(), sess), wire.MessagesOf(msgs)})
 		return
 	}
 	w.Header().Set("Content-Type", "text/markdown; charset=utf-8")

@@ -30,7 +30,7 @@ type Rooms interface {
 	Join(ctx context.Context, sessionID string, id hub.Identity, t hub.Transport, r hub.Resume) (*hub.Client, error)
 	EndSession(ctx context.Context, sessionID, reason string) error
 	RemoveParticipant(ctx context.Context, sessionID string, p seance.Participant) error
-	Present(sessionID string) int
+	Present(ctx context.Context, sessionID string) int
 }
 
 // WebSocket timings of the contract.

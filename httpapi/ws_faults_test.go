@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"testing"
 	"time"
 )
@@ -25,7 +26,7 @@ func TestKilledMidFrame(t *testing.T) {
 	if left.field(t, "id") != "v" {
 		t.Fatalf("user_left %s", left.Data)
 	}
-	if n := ts.rooms.Present(s.ID); n != 1 {
+	if n := ts.rooms.Present(context.Background(), s.ID); n != 1 {
 		t.Fatalf("present %d after the kill, want 1", n)
 	}
 	// The room still works.
@@ -54,7 +55,7 @@ func TestDeadPeerReaped(t *testing.T) {
 	if waited := time.Since(start); waited > 5*time.Second {
 		t.Fatalf("dead peer reaped after %v", waited)
 	}
-	if n := ts.rooms.Present(s.ID); n != 1 {
+	if n := ts.rooms.Present(context.Background(), s.ID); n != 1 {
 		t.Fatalf("present %d, want 1", n)
 	}
 }

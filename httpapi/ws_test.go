@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strings"
@@ -41,7 +42,7 @@ func TestOrigClientSequence(t *testing.T) {
 		if joined.field(t, "id") != "bo-2" || joined.field(t, "name") != "Bo" || joined.field(t, "joined_at") == nil {
 			t.Fatalf("user_joined %s", joined.Data)
 		}
-		if n := ts.rooms.Present(s.ID); n != 2 {
+		if n := ts.rooms.Present(context.Background(), s.ID); n != 2 {
 			t.Fatalf("present %d", n)
 		}
 
@@ -271,7 +272,7 @@ func TestTwoTabsArePresentOnce(t *testing.T) {
 	if strings.Count(string(st.Data), `"id":"twin"`) != 2 { // you + one participant entry
 		t.Fatalf("second tab's session_state: %s", st.Data)
 	}
-	if n := ts.rooms.Present(s.ID); n != 2 {
+	if n := ts.rooms.Present(context.Background(), s.ID); n != 2 {
 		t.Fatalf("present %d, want 2", n)
 	}
 	tab1.conn.Close()

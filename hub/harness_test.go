@@ -338,7 +338,9 @@ type broker struct {
 	before func(sessionID string)
 }
 
-func newBroker() *broker { return &broker{Broker: inmem.NewBroker(), subs: map[string]int{}} }
+func newBroker(opts ...inmem.Option) *broker {
+	return &broker{Broker: inmem.NewBroker(opts...), subs: map[string]int{}}
+}
 
 func (b *broker) Subscribe(sessionID string, deliver func(hub.Event)) func() {
 	if b.before != nil {

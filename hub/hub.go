@@ -37,6 +37,13 @@ type Config struct {
 	MaxWaiting int
 	// TypingEvery is the least time between two user_typing of one participant (1 s).
 	TypingEvery time.Duration
+	// HeartbeatEvery is how often each room refreshes its presence records,
+	// catches up with the database and looks for questions nobody answers;
+	// a third of the broker's expiry.
+	HeartbeatEvery time.Duration
+	// LeaseRenewEvery is how often the node answering a séance renews the
+	// spirit's lease; a third of the lease's expiry.
+	LeaseRenewEvery time.Duration
 
 	// Metrics counts rooms, joins, messages and drops; nil counts nothing.
 	Metrics *metrics.Metrics
@@ -49,6 +56,8 @@ const (
 	DefaultAskWindow   = 10 * time.Second
 	DefaultMaxWaiting  = 3
 	DefaultTypingEvery = time.Second
+	DefaultHeartbeat   = 10 * time.Second
+	DefaultLeaseRenew  = 3 * time.Second
 	historyOnJoin      = 50
 	loadTimeout        = 10 * time.Second
 	replayPage         = 200
@@ -74,6 +83,7 @@ type Hub struct {
 
 	stopPing chan struct{}
 	pingDone chan struct{}
+	beatDone chan struct{}
 }
 
 // New returns a running hub; stop it with Shutdown.
@@ -93,6 +103,12 @@ func New(cfg Config) *Hub {
 	if cfg.TypingEvery == 0 {
 		cfg.TypingEvery = DefaultTypingEvery
 	}
+	if cfg.HeartbeatEvery == 0 {
+		cfg.HeartbeatEvery = DefaultHeartbeat
+	}
+	if cfg.LeaseRenewEvery == 0 {
+		cfg.LeaseRenewEvery = DefaultLeaseRenew
+	}
 	// Logged only on rare paths (a dropped client, a failed store): a nil
 	// logger would panic there, long after start-up.
 	if cfg.Logger == nil {
@@ -101,9 +117,10 @@ func New(cfg Config) *Hub {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*room{}, stopPing: make(chan struct{}), pingDone: make(chan struct{})}
+	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*room{}, stopPing: make(chan struct{}), pingDone: make(chan struct{}), beatDone: make(chan struct{})}
 	h.answerCtx, h.cancelAnswer = context.WithCancel(context.Background())
 	go h.pingLoop()
+	go h.heartbeatLoop()
 	return h
 }
 
@@ -133,14 +150,14 @@ func (h *Hub) Join(ctx context.Context, sessionID string, id Identity, t Transpo
 		if err != nil {
 			return nil, err
 		}
-		if err := r.admits(id.UserID); err != nil {
+		if err := r.admits(ctx, id.UserID); err != nil {
 			return nil, err
 		}
 		p, err := h.participant(ctx, r, id)
 		if err != nil {
 			return nil, err
 		}
-		c, state, err := r.join(p, t)
+		c, state, err := r.join(ctx, p, t)
 		if errors.Is(err, errRoomGone) {
 			continue // the room emptied and was dropped meanwhile: load it again
 		}
@@ -309,15 +326,27 @@ func (h *Hub) RemoveParticipant(ctx context.Context, sessionID string, p seance.
 	return h.cfg.Broker.Publish(ctx, sessionID, Event{Frame: frame, To: p.UserID, Close: wire.CloseRemoved})
 }
 
-// Present returns how many participants are connected to the séance on this node.
-func (h *Hub) Present(sessionID string) int {
+// Present returns how many participants are connected to the séance, on
+// every node.
+func (h *Hub) Present(ctx context.Context, sessionID string) int {
 	h.mu.Lock()
 	r := h.rooms[sessionID]
 	h.mu.Unlock()
-	if r == nil {
+	if r != nil {
+		select {
+		case <-r.loaded:
+			if r.loadErr == nil {
+				return r.present(ctx)
+			}
+		default:
+		}
+	}
+	ps, err := h.cfg.Broker.Present(ctx, sessionID)
+	if err != nil {
+		h.log.Warn("presence unavailable", "session_id", sessionID, "err", err)
 		return 0
 	}
-	return r.present()
+	return len(ps)
 }
 
 // Shutdown stops the hub: no more joins, answers in progress are abandoned
@@ -337,6 +366,7 @@ func (h *Hub) Shutdown(ctx context.Context) {
 	h.mu.Unlock()
 	close(h.stopPing)
 	<-h.pingDone
+	<-h.beatDone
 
 	h.cancelAnswer()
 	answered := make(chan struct{})
@@ -391,6 +421,35 @@ func (h *Hub) isClosing() bool {
 	return h.closing
 }
 
+// roomList lists the rooms, for the periodic loops.
+func (h *Hub) roomList() []*room {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	rooms := make([]*room, 0, len(h.rooms))
+	for _, r := range h.rooms {
+		rooms = append(rooms, r)
+	}
+	return rooms
+}
+
+func (h *Hub) heartbeatLoop() {
+	defer close(h.beatDone)
+	tick := time.NewTicker(h.cfg.HeartbeatEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-h.stopPing:
+			return
+		case <-tick.C:
+			for _, r := range h.roomList() {
+				ctx, cancel := context.WithTimeout(h.answerCtx, brokerTimeout)
+				r.heartbeat(ctx)
+				cancel()
+			}
+		}
+	}
+}
+
 func (h *Hub) pingLoop() {
 	defer close(h.pingDone)
 	tick := time.NewTicker(h.cfg.PingEvery)
@@ -400,13 +459,7 @@ func (h *Hub) pingLoop() {
 		case <-h.stopPing:
 			return
 		case <-tick.C:
-			h.mu.Lock()
-			rooms := make([]*room, 0, len(h.rooms))
-			for _, r := range h.rooms {
-				rooms = append(rooms, r)
-			}
-			h.mu.Unlock()
-			for _, r := range rooms {
+			for _, r := range h.roomList() {
 				for _, c := range r.clientList() {
 					c.ping()
 				}

@@ -14,6 +14,7 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -58,7 +59,7 @@ func TestSlowConsumerIsDroppedAndTheRoomGoesOn(t *testing.T) {
 		left := named(fs, wire.EvUserLeft)
 		return len(left) == 1 && left[0].str(t, "id") == "slow"
 	})
-	if n := h.Present(s.ID); n != 3 {
+	if n := h.Present(context.Background(), s.ID); n != 3 {
 		t.Fatalf("present %d, want 3", n)
 	}
 }
@@ -222,7 +223,7 @@ func TestJoinLeaveStorm(t *testing.T) {
 	go func() {
 		defer close(watched)
 		for {
-			if n := h.Present(s.ID); n > seance.MaxUsers {
+			if n := h.Present(context.Background(), s.ID); n > seance.MaxUsers {
 				t.Errorf("present %d > %d", n, seance.MaxUsers)
 			}
 			select {
@@ -306,7 +307,7 @@ func TestJoinLeaveStorm(t *testing.T) {
 			}
 		}
 	}
-	if n := h.Present(s.ID); n != 0 {
+	if n := h.Present(context.Background(), s.ID); n != 0 {
 		t.Fatalf("present %d after everyone left", n)
 	}
 	_, fresh := join(t, h, s.ID, "fresh", "Fresh")
@@ -406,7 +407,7 @@ func seed(t *testing.T, store seance.Store, sessionID string, n int) {
 func TestTypingThrottledPerParticipant(t *testing.T) {
 	store := newStore(t)
 	clk := newClock()
-	h := newHub(t, store, func(c *hub.Config) { c.Now = clk.Now })
+	h := newHub(t, store, withBroker(newBroker(inmem.WithClock(clk.Now))), func(c *hub.Config) { c.Now = clk.Now })
 	s := newSession(t, store, 6)
 	a, aT := join(t, h, s.ID, "a", "A")
 	b, bT := join(t, h, s.ID, "b", "B")
@@ -464,7 +465,7 @@ func TestUserLeftWhenTheLastTabGoes(t *testing.T) {
 	if len(st.Participants) != 2 || st.You.ID != "twin" {
 		t.Fatalf("second tab's session_state %+v", st)
 	}
-	if n := h.Present(s.ID); n != 2 {
+	if n := h.Present(context.Background(), s.ID); n != 2 {
 		t.Fatalf("present %d, want 2", n)
 	}
 	// A second tab does not take a seat: the séance (2 seats) is full for others only.
@@ -486,7 +487,7 @@ func TestUserLeftWhenTheLastTabGoes(t *testing.T) {
 	if left := named(fs, wire.EvUserLeft)[0]; left.str(t, "id") != "twin" || left.str(t, "name") != "Twin" {
 		t.Fatalf("user_left %s", left.Data)
 	}
-	if n := h.Present(s.ID); n != 1 {
+	if n := h.Present(context.Background(), s.ID); n != 1 {
 		t.Fatalf("present %d, want 1", n)
 	}
 }
@@ -516,7 +517,7 @@ func TestEndSession(t *testing.T) {
 			t.Fatalf("%s: last frame before the close %s %s, want session_ended", tr.name, last.Event, last.Data)
 		}
 	}
-	eventually(t, "everyone gone", func() bool { return h.Present(s.ID) == 0 })
+	eventually(t, "everyone gone", func() bool { return h.Present(context.Background(), s.ID) == 0 })
 	eventually(t, "the room dropped", func() bool { return b.subscriptions(s.ID) == 0 })
 	_, err = connect(t, h, s.ID, "later", "Later", newTransport(t, "later"), hub.Resume{})
 	wantCode(t, err, seance.ESessionEnded)
@@ -540,7 +541,7 @@ func TestEndedRoomWithWaitingQuestionsIsDropped(t *testing.T) {
 	endSession(t, store, h, s.ID)
 	aT.waitClosed()
 	g.answer(t)
-	eventually(t, "everyone gone", func() bool { return h.Present(s.ID) == 0 })
+	eventually(t, "everyone gone", func() bool { return h.Present(context.Background(), s.ID) == 0 })
 	eventually(t, "the room dropped", func() bool { return b.subscriptions(s.ID) == 0 })
 	if n := g.calls.Load(); n != 1 {
 		t.Fatalf("the spirit was asked %d times after the end, want only the question in progress", n-1)

@@ -2,6 +2,7 @@ package hub
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"github.com/seancehq/seance"
@@ -17,7 +18,7 @@ const spiritUserID = "spirit"
 const historyForSpirit = 20
 
 // ask accepts a question: checked, stored (taking its sequence number),
-// broadcast, then queued for the spirit.
+// broadcast; then the spirit is woken.
 func (r *room) ask(c *Client, raw string) {
 	h := r.hub
 	refuse := func(err error) {
@@ -35,27 +36,26 @@ func (r *room) ask(c *Client, raw string) {
 		refuse(seance.Errorf(seance.ESessionEnded, "This séance has ended."))
 		return
 	}
-	m := r.members[c.p.UserID]
-	if m == nil {
+	if r.members[c.p.UserID] == nil {
 		return // left meanwhile
 	}
-	now := h.now()
-	m.asked = dropBefore(m.asked, now.Add(-h.cfg.AskWindow))
-	if len(m.asked) >= h.cfg.AskLimit {
-		retry := m.asked[0].Add(h.cfg.AskWindow).Sub(now)
+	r.qmu.Lock()
+	waiting := r.waiting[c.p.UserID]
+	r.qmu.Unlock()
+	if waiting >= h.cfg.MaxWaiting {
+		refuse(seance.Errorf(seance.ESpiritBusy, "The spirit has %d of your questions waiting; let it answer first.", h.cfg.MaxWaiting).
+			With("waiting", waiting))
+		return
+	}
+	if ok, retry := r.allow("ask:"+r.id+":"+c.p.UserID, h.cfg.AskLimit, h.cfg.AskWindow); !ok {
 		h.cfg.Metrics.RateLimited(metrics.LimitQuestions)
 		refuse(seance.Errorf(seance.ERateLimited, "The spirits need a moment: at most %d questions per %s.", h.cfg.AskLimit, h.cfg.AskWindow).
 			With("retry_after_ms", retry.Milliseconds()))
 		return
 	}
-	if len(r.queues[c.p.UserID]) >= h.cfg.MaxWaiting {
-		refuse(seance.Errorf(seance.ESpiritBusy, "The spirit has %d of your questions waiting; let it answer first.", h.cfg.MaxWaiting).
-			With("waiting", len(r.queues[c.p.UserID])))
-		return
-	}
 	q := seance.Message{
 		ID: h.cfg.NewID(), SessionID: r.id, UserID: c.p.UserID, UserName: c.p.Name,
-		Text: text, Timestamp: seance.Timestamp(now),
+		Text: text, Timestamp: seance.Timestamp(h.now()),
 	}
 	if err := h.cfg.Store.AppendMessage(context.Background(), &q); err != nil {
 		h.log.Error("store question", "session_id", r.id, "err", err)
@@ -63,78 +63,102 @@ func (r *room) ask(c *Client, raw string) {
 		return
 	}
 	h.cfg.Metrics.Message(metrics.KindQuestion)
-	m.asked = append(m.asked, now)
-	r.lastSeq = q.Seq
-	r.publish(Event{Seq: q.Seq, Frame: wire.PersistedFrame(q, r.session.Spirit)})
-	r.enqueue(q)
-	r.startAnswering()
+	r.publish(Event{Seq: q.Seq, Frame: wire.PersistedFrame(q, r.session.Spirit), Msg: &q})
+	r.kick()
 }
 
-func dropBefore(ts []time.Time, cutoff time.Time) []time.Time {
-	i := 0
-	for i < len(ts) && !ts[i].After(cutoff) {
-		i++
+// allow takes one event from a budget shared by the nodes. Without the
+// broker it allows: the limits protect the spirit and the room from a
+// flood, not worth refusing every question while Redis restarts.
+func (r *room) allow(key string, n int, per time.Duration) (bool, time.Duration) {
+	ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
+	defer cancel()
+	ok, retry, err := r.hub.cfg.Broker.Allow(ctx, key, n, per)
+	if err != nil {
+		r.hub.log.Warn("rate limit unavailable; allowing", "session_id", r.id, "err", err)
+		return true, 0
 	}
-	return ts[i:]
+	return ok, retry
 }
 
 // typing tells the others that c's participant is typing, at most once per
-// TypingEvery.
+// TypingEvery across nodes.
 func (r *room) typing(c *Client) {
 	h := r.hub
 	r.mu.Lock()
-	m := r.members[c.p.UserID]
-	now := h.now()
-	if m == nil || now.Sub(m.typed) < h.cfg.TypingEvery {
-		r.mu.Unlock()
+	present := r.members[c.p.UserID] != nil
+	r.mu.Unlock()
+	if !present {
 		return
 	}
-	m.typed = now
-	r.mu.Unlock()
+	if ok, _ := r.allow("typing:"+r.id+":"+c.p.UserID, 1, h.cfg.TypingEvery); !ok {
+		return
+	}
 	r.publish(Event{
-		Frame:  wire.Encode(wire.EvUserTyping, wire.Typing{UserID: c.p.UserID, Name: c.p.Name}, now),
+		Frame:  wire.Encode(wire.EvUserTyping, wire.Typing{UserID: c.p.UserID, Name: c.p.Name}, h.now()),
 		Except: c.p.UserID,
 	})
 }
 
-// enqueue adds a stored question to its asker's queue. Callers hold mu.
-func (r *room) enqueue(q seance.Message) {
-	if len(r.queues[q.UserID]) == 0 {
-		r.askers = append(r.askers, q.UserID)
-	}
-	r.queues[q.UserID] = append(r.queues[q.UserID], q)
-	r.hub.cfg.Metrics.QuestionsWaiting(1)
+// question is one question not answered yet, as the room counts it.
+type question struct {
+	by    string // the asker's user id
+	taken bool   // the spirit has begun to answer it
 }
 
-// next takes the next question: the first asker's oldest, after which that
-// asker goes to the back of the line. Callers hold mu.
-func (r *room) next() (seance.Message, bool) {
-	if len(r.askers) == 0 {
-		return seance.Message{}, false
+// track counts a delivered message: a question waits until the spirit
+// takes it, and is owed an answer until one is delivered. Callers hold qmu.
+func (r *room) track(m seance.Message) {
+	if !m.IsSpirit {
+		if _, ok := r.asked[m.ID]; !ok {
+			r.asked[m.ID] = question{by: m.UserID}
+			r.waiting[m.UserID]++
+			r.hub.cfg.Metrics.QuestionsWaiting(1)
+		}
+		return
 	}
-	who := r.askers[0]
-	q := r.queues[who][0]
-	r.queues[who] = r.queues[who][1:]
-	r.askers = r.askers[1:]
+	r.taken(m.ReplyTo)
+	delete(r.asked, m.ReplyTo)
+}
+
+// taken stops counting a question as waiting. Callers hold qmu.
+func (r *room) taken(id string) {
+	q, ok := r.asked[id]
+	if !ok || q.taken {
+		return
+	}
+	q.taken = true
+	r.asked[id] = q
+	if r.waiting[q.by]--; r.waiting[q.by] <= 0 {
+		delete(r.waiting, q.by)
+	}
 	r.hub.cfg.Metrics.QuestionsWaiting(-1)
-	if len(r.queues[who]) > 0 {
-		r.askers = append(r.askers, who)
-	} else {
-		delete(r.queues, who)
-	}
-	return q, true
 }
 
-// startAnswering starts the room's answer loop if it is not running.
-// Callers hold mu.
-func (r *room) startAnswering() {
-	if r.answering || len(r.askers) == 0 {
+// forgetWaiting drops the count of an ended séance. Callers hold qmu.
+func (r *room) forgetWaiting() {
+	for id := range r.asked {
+		r.taken(id)
+	}
+	clear(r.asked)
+}
+
+// kick makes sure someone answers: it starts this node's answer loop, or
+// asks a running one to look again before it stops. The loop answers only
+// if this node gets the spirit's lease; otherwise the node holding it
+// answers (it reads the questions from the database after each answer and
+// once more after letting the lease go, so none is left behind).
+func (r *room) kick() {
+	h := r.hub
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	if r.answering {
+		r.again = true
 		return
 	}
 	// Registered under the hub's lock, so that once Shutdown has set
 	// closing no loop can join the WaitGroup it is waiting on; the question
 	// stays pending in the store and is answered after the restart.
-	h := r.hub
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	if h.closing {
@@ -145,57 +169,160 @@ func (r *room) startAnswering() {
 	go r.answerLoop()
 }
 
-// answerLoop answers the queued questions one at a time.
+// answerLoop answers the séance's pending questions while this node holds
+// the spirit's lease.
 func (r *room) answerLoop() {
 	h := r.hub
 	defer h.answers.Done()
+	ctx := h.answerCtx
 	for {
-		r.mu.Lock()
-		if r.ended.Load() {
-			// Nobody is owed an answer in an ended séance; questions left
-			// waiting would keep the room from ever being dropped.
-			for _, q := range r.queues {
-				h.cfg.Metrics.QuestionsWaiting(-len(q))
-			}
-			clear(r.queues)
-			r.askers = nil
+		r.qmu.Lock()
+		r.again = false
+		r.qmu.Unlock()
+		held, err := h.cfg.Broker.AcquireSpirit(ctx, r.id)
+		if err != nil && ctx.Err() == nil {
+			// Answer anyway: the database keeps a question to one answer
+			// if another node answers it too.
+			h.log.Warn("spirit lease unavailable; answering without it", "session_id", r.id, "err", err)
+			held = true
 		}
-		q, ok := r.next()
-		if !ok || h.answerCtx.Err() != nil {
-			r.answering = false
-			r.dropIfIdle()
+		if held {
+			r.answerWhileHeld(ctx)
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), brokerTimeout)
+			if err := h.cfg.Broker.ReleaseSpirit(rctx, r.id); err != nil {
+				h.log.Warn("release the spirit's lease", "session_id", r.id, "err", err)
+			}
+			cancel()
+		}
+		// A question stored while the lease was held elsewhere or being let
+		// go: its asker's kick found the lease taken, so look once more.
+		more := false
+		if held && ctx.Err() == nil && !r.ended.Load() {
+			pending, err := h.cfg.Store.PendingQuestions(ctx, r.id)
+			more = err == nil && len(pending) > 0
+		}
+		r.mu.Lock()
+		r.qmu.Lock()
+		if r.ended.Load() {
+			r.forgetWaiting()
+		}
+		if (more || r.again) && ctx.Err() == nil && !r.ended.Load() {
+			r.qmu.Unlock()
 			r.mu.Unlock()
+			continue
+		}
+		r.answering = false
+		r.qmu.Unlock()
+		r.dropIfIdle()
+		r.mu.Unlock()
+		return
+	}
+}
+
+// answerWhileHeld answers pending questions, one at a time in round-robin
+// order of askers, until none is left or the lease is lost.
+func (r *room) answerWhileHeld(ctx context.Context) {
+	h := r.hub
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	renewed := make(chan struct{})
+	go func() {
+		defer close(renewed)
+		r.renewLease(ctx, cancel)
+	}()
+	defer func() { cancel(); <-renewed }()
+	for ctx.Err() == nil && !r.ended.Load() {
+		pending, err := h.cfg.Store.PendingQuestions(ctx, r.id)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Error("read the questions owed an answer", "session_id", r.id, "err", err)
+			}
 			return
 		}
-		present := make([]string, 0, len(r.order))
-		for _, id := range r.order {
-			present = append(present, r.members[id].p.Name)
+		if len(pending) == 0 {
+			return
 		}
-		r.mu.Unlock()
-
-		if !r.answer(h.answerCtx, q, present) {
-			r.mu.Lock()
-			r.answering = false
-			r.mu.Unlock()
+		q := r.pick(pending)
+		if !r.answer(ctx, q) {
 			return
 		}
 	}
 }
 
+// renewLease keeps the lease while answering; losing it (this node was
+// presumed dead) stops the answer: the next holder answers instead.
+func (r *room) renewLease(ctx context.Context, lost context.CancelFunc) {
+	h := r.hub
+	tick := time.NewTicker(h.cfg.LeaseRenewEvery)
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+		}
+		held, err := h.cfg.Broker.RenewSpirit(ctx, r.id)
+		if err != nil {
+			if ctx.Err() == nil {
+				h.log.Warn("renew the spirit's lease", "session_id", r.id, "err", err)
+			}
+			continue
+		}
+		if !held {
+			h.log.Warn("spirit lease lost; another node answers", "session_id", r.id)
+			lost()
+			return
+		}
+	}
+}
+
+// pick takes the next question, as a line of askers would: an asker joins
+// the back of the line when their question arrives with none of theirs
+// waiting, or when one of theirs is taken and more wait; the line's first
+// asker has their oldest question taken. Sequence numbers are the clock: a
+// turn taken now comes after every question already stored, so it counts
+// as half a number later.
+func (r *room) pick(pending []seance.Message) seance.Message {
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	since := func(q seance.Message) int64 { return max(2*q.Seq, 2*r.servedAt[q.UserID]+1) }
+	best := 0
+	seen := map[string]bool{}
+	for i, q := range pending {
+		if seen[q.UserID] {
+			continue // only an asker's oldest question is in line
+		}
+		seen[q.UserID] = true
+		if since(q) < since(pending[best]) {
+			best = i
+		}
+	}
+	q := pending[best]
+	r.servedAt[q.UserID] = pending[len(pending)-1].Seq
+	return q
+}
+
 // answer asks the spirit and stores and broadcasts its answer. False when
-// the hub is shutting down before the answer was stored.
-func (r *room) answer(ctx context.Context, q seance.Message, present []string) bool {
+// the answer could not be stored: the hub is stopping or the lease was lost.
+func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	h := r.hub
 	persona := h.cfg.Persona(r.session.Spirit)
-	r.publish(Event{Frame: wire.Encode(wire.EvSpiritThinking, wire.SpiritThinking{ReplyTo: q.ID, Spirit: persona.ID}, h.now())})
+	r.publish(Event{Frame: wire.Encode(wire.EvSpiritThinking, wire.SpiritThinking{ReplyTo: q.ID, Spirit: persona.ID}, h.now()), Taking: q.ID})
 
 	history, err := h.cfg.Store.Messages(ctx, r.id, max(0, q.Seq-1-historyForSpirit), historyForSpirit)
 	if err != nil {
 		history = nil // the spirit answers without memory rather than not at all
 	}
 	history = trimAfter(history, q.Seq)
+	r.mu.Lock()
+	present := r.presentLocked(ctx)
+	r.mu.Unlock()
+	names := make([]string, len(present))
+	for i, p := range present {
+		names[i] = p.Name
+	}
 	text, err := h.cfg.Spirit.Answer(ctx, seance.Question{
-		SessionID: r.id, Persona: persona.ID, Message: q, Participants: present, History: history, At: h.now(),
+		SessionID: r.id, Persona: persona.ID, Message: q, Participants: names, History: history, At: h.now(),
 	}, func(chunk string) {
 		r.publish(Event{Frame: wire.Encode(wire.EvSpiritChunk, wire.SpiritChunk{ReplyTo: q.ID, Text: chunk}, h.now())})
 	})
@@ -217,13 +344,15 @@ func (r *room) answer(ctx context.Context, q seance.Message, present []string) b
 		err := h.cfg.Store.AppendMessage(ctx, &a)
 		if err == nil {
 			h.cfg.Metrics.Message(metrics.KindAnswer)
-			r.lastSeq = a.Seq
-			r.publish(Event{Seq: a.Seq, Frame: wire.PersistedFrame(a, persona.ID)})
+			r.publish(Event{Seq: a.Seq, Frame: wire.PersistedFrame(a, persona.ID), Msg: &a})
 			r.mu.Unlock()
 			return true
 		}
 		r.mu.Unlock()
-		if seance.ErrorCode(err) == seance.ESessionNotFound {
+		switch {
+		case errors.Is(err, seance.ErrAnswered):
+			return true // another node answered it first; its answer stands
+		case seance.ErrorCode(err) == seance.ESessionNotFound:
 			return true // the séance is gone: nobody is owed an answer
 		}
 		h.log.Error("store answer; retrying", "session_id", r.id, "attempt", attempt, "err", err)

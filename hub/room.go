@@ -14,22 +14,28 @@ import (
 
 var errRoomGone = errors.New("hub: room dropped")
 
-// member is a participant present in the room, with all its connections.
+// brokerTimeout bounds one call to the broker made on behalf of a client.
+const brokerTimeout = 5 * time.Second
+
+// member is a participant with connections on this node.
 type member struct {
 	p       seance.Participant
-	since   time.Time
 	clients []*Client
-	asked   []time.Time // when its recent questions were accepted, oldest first
-	typed   time.Time
 }
 
 // room is one séance on this node.
 //
-// mu orders everything that changes the room: joins, leaves, and each
-// persisted message from its insert (which takes the sequence number) to its
-// publication — so events are published in sequence order and a joiner's
-// replay boundary (lastSeq) is exact. Delivery reads an immutable snapshot of
-// the clients, so it never takes mu and can run inside a publication.
+// Three locks, always taken in this order:
+//   - mu orders what changes the room: joins, leaves, and each persisted
+//     message from its insert (which takes the sequence number) to its
+//     publication, so this node publishes in sequence order;
+//   - seqMu orders delivery of persisted events to this node's clients (see
+//     sequence.go) against joins, so a joiner's replay boundary is exact;
+//   - qmu guards the count of questions waiting for the spirit and whether
+//     this node is answering.
+//
+// Delivery reads an immutable snapshot of the clients and never takes mu,
+// so it can run inside a publication.
 type room struct {
 	hub *Hub
 	id  string
@@ -40,23 +46,29 @@ type room struct {
 	unsub   func()
 
 	mu      sync.Mutex
-	members map[string]*member // by user id
+	members map[string]*member // by user id, this node's only
 	order   []string           // user ids in joining order
-	lastSeq int64
 	gone    bool
 
-	// The spirit's queue: per asker, in the order asked; askers taken
-	// round-robin.
-	queues    map[string][]seance.Message
-	askers    []string
+	seq seqState
+
+	qmu       sync.Mutex
+	waiting   map[string]int      // user id → questions of theirs not taken by the spirit yet
+	asked     map[string]question // question id → its asker, until answered
 	answering bool
+	again     bool             // a question came while answering: look again before stopping
+	servedAt  map[string]int64 // user id → the last seq stored when a question of theirs was taken
 
 	clients atomic.Pointer[[]*Client]
 	ended   atomic.Bool
 }
 
 func newRoom(h *Hub, id string) *room {
-	r := &room{hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{}, queues: map[string][]seance.Message{}}
+	r := &room{
+		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{},
+		waiting: map[string]int{}, asked: map[string]question{}, servedAt: map[string]int64{},
+	}
+	r.seq.held = map[int64]Event{}
 	r.clients.Store(&[]*Client{})
 	return r
 }
@@ -66,9 +78,9 @@ func (r *room) load(ctx context.Context) {
 	defer close(r.loaded)
 	h := r.hub
 	// Subscribed before reading: a séance ended after the read is then
-	// delivered as an event, one ended before it is seen in the store.
-	// The other way round, an end in between would be lost and the room
-	// would take joins and questions for ever.
+	// delivered as an event, one ended before it is seen in the store; a
+	// message stored after the read arrives as an event, one before it is
+	// below the boundary. The other way round, either could be lost.
 	unsub := h.cfg.Broker.Subscribe(r.id, r.deliver)
 	s, err := h.cfg.Store.Session(ctx, r.id)
 	if err == nil && !s.IsActive() {
@@ -85,14 +97,16 @@ func (r *room) load(ctx context.Context) {
 		return
 	}
 	r.session = s
-	r.lastSeq = s.LastSeq
 	r.unsub = unsub
-	r.mu.Lock()
+	r.qmu.Lock()
 	for _, q := range pending {
-		r.enqueue(q)
+		r.track(q)
 	}
-	r.startAnswering()
-	r.mu.Unlock()
+	r.qmu.Unlock()
+	r.ready(s.LastSeq)
+	if len(pending) > 0 {
+		r.kick()
+	}
 }
 
 // joinState is the room as the joiner finds it.
@@ -101,7 +115,8 @@ type joinState struct {
 	lastSeq int64
 }
 
-func (r *room) join(p seance.Participant, t Transport) (*Client, joinState, error) {
+func (r *room) join(ctx context.Context, p seance.Participant, t Transport) (*Client, joinState, error) {
+	h := r.hub
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.gone {
@@ -109,29 +124,52 @@ func (r *room) join(p seance.Participant, t Transport) (*Client, joinState, erro
 	}
 	// Shutdown takes each room's clients under mu after setting closing:
 	// a join either is among them, and is closed, or sees closing here.
-	if r.hub.isClosing() {
+	if h.isClosing() {
 		return nil, joinState{}, errShuttingDown
 	}
 	if r.ended.Load() {
 		return nil, joinState{}, seance.Errorf(seance.ESessionEnded, "This séance has ended.")
 	}
 	m := r.members[p.UserID]
-	if m == nil && len(r.members) >= r.session.MaxUsers {
-		return nil, joinState{}, r.fullError()
-	}
-	c := newClient(r.hub, r, p, t)
 	if m == nil {
-		m = &member{p: p, since: seance.Timestamp(r.hub.now())}
-		m.p.JoinedAt = m.since
+		p.JoinedAt = seance.Timestamp(h.now())
+		first, err := r.enter(ctx, p)
+		if err != nil {
+			return nil, joinState{}, err
+		}
+		m = &member{p: p}
 		r.members[p.UserID] = m
 		r.order = append(r.order, p.UserID)
-		r.hub.cfg.Metrics.Joined()
-		r.publish(Event{Frame: wire.Encode(wire.EvUserJoined, wire.ParticipantOf(m.p), r.hub.now()), Except: p.UserID})
+		h.cfg.Metrics.Joined()
+		if first {
+			r.publish(Event{Frame: wire.Encode(wire.EvUserJoined, wire.ParticipantOf(m.p), h.now()), Except: p.UserID})
+		}
 	}
-	c.p = m.p
+	c := newClient(h, r, m.p, t)
 	m.clients = append(m.clients, c)
+	r.seq.mu.Lock()
 	r.snapshot()
-	return c, joinState{present: r.presentLocked(), lastSeq: r.lastSeq}, nil
+	boundary := r.seq.delivered
+	r.seq.mu.Unlock()
+	return c, joinState{present: r.presentLocked(ctx), lastSeq: boundary}, nil
+}
+
+// enter records p as present across nodes. Callers hold mu. When the broker
+// cannot be reached the node keeps serving with what it knows: its own
+// members against the seats (the broker's expiry and Refresh put the
+// records right once it is back).
+func (r *room) enter(ctx context.Context, p seance.Participant) (first bool, err error) {
+	bctx, cancel := context.WithTimeout(ctx, brokerTimeout)
+	defer cancel()
+	first, err = r.hub.cfg.Broker.Enter(bctx, r.id, wire.ParticipantOf(p), r.session.MaxUsers)
+	if err == nil || seance.ErrorCode(err) == seance.ESessionFull {
+		return first, err
+	}
+	r.hub.log.Warn("presence unavailable; counting this node's members only", "session_id", r.id, "err", err)
+	if len(r.members) >= r.session.MaxUsers {
+		return false, FullError(len(r.members), r.session.MaxUsers)
+	}
+	return true, nil
 }
 
 // admits refuses, before anything is stored, an identity that join would
@@ -139,7 +177,7 @@ func (r *room) join(p seance.Participant, t Transport) (*Client, joinState, erro
 // séance leaves a participant behind, at the price of a store write each.
 // join decides; this spares the store the plain cases. A token's
 // participant exists already and is not checked here.
-func (r *room) admits(userID string) error {
+func (r *room) admits(ctx context.Context, userID string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	switch {
@@ -147,18 +185,31 @@ func (r *room) admits(userID string) error {
 		return nil // join tells, and the room is loaded again
 	case r.ended.Load():
 		return seance.Errorf(seance.ESessionEnded, "This séance has ended.")
-	case userID != "" && r.members[userID] == nil && len(r.members) >= r.session.MaxUsers:
-		return r.fullError()
+	case userID == "" || r.members[userID] != nil:
+		return nil
+	}
+	present := r.presentLocked(ctx)
+	if len(present) >= r.session.MaxUsers && !slices.ContainsFunc(present, func(p wire.Participant) bool { return p.ID == userID }) {
+		return FullError(len(present), r.session.MaxUsers)
 	}
 	return nil
 }
 
-// fullError is SESSION_FULL for this room. Callers hold mu.
-func (r *room) fullError() error {
-	return seance.Errorf(seance.ESessionFull, "This séance is full (%d of %d).", len(r.members), r.session.MaxUsers).With("max_users", r.session.MaxUsers)
+// presentLocked lists the séance's participants on every node, or this
+// node's alone when the broker cannot say. Callers hold mu.
+func (r *room) presentLocked(ctx context.Context) []wire.Participant {
+	bctx, cancel := context.WithTimeout(ctx, brokerTimeout)
+	defer cancel()
+	ps, err := r.hub.cfg.Broker.Present(bctx, r.id)
+	if err == nil {
+		return ps
+	}
+	r.hub.log.Warn("presence unavailable; listing this node's members only", "session_id", r.id, "err", err)
+	return r.localLocked()
 }
 
-func (r *room) presentLocked() []wire.Participant {
+// localLocked lists this node's members in joining order. Callers hold mu.
+func (r *room) localLocked() []wire.Participant {
 	out := make([]wire.Participant, 0, len(r.order))
 	for _, id := range r.order {
 		out = append(out, wire.ParticipantOf(r.members[id].p))
@@ -166,7 +217,8 @@ func (r *room) presentLocked() []wire.Participant {
 	return out
 }
 
-// snapshot publishes the current client list for delivery. Callers hold mu.
+// snapshot publishes the current client list for delivery. Callers hold mu
+// and seq.mu.
 func (r *room) snapshot() {
 	var list []*Client
 	for _, id := range r.order {
@@ -177,13 +229,15 @@ func (r *room) snapshot() {
 
 func (r *room) clientList() []*Client { return *r.clients.Load() }
 
-func (r *room) present() int {
+// present counts the séance's participants on every node.
+func (r *room) present(ctx context.Context) int {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	return len(r.members)
+	return len(r.presentLocked(ctx))
 }
 
 func (r *room) leave(c *Client) {
+	h := r.hub
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	m := r.members[c.p.UserID]
@@ -198,17 +252,33 @@ func (r *room) leave(c *Client) {
 	if len(m.clients) == 0 {
 		delete(r.members, c.p.UserID)
 		r.order = slices.DeleteFunc(r.order, func(id string) bool { return id == c.p.UserID })
-		r.hub.cfg.Metrics.Left()
-		r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, wire.ParticipantOf(m.p), r.hub.now())})
+		h.cfg.Metrics.Left()
+		ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
+		last, err := h.cfg.Broker.Leave(ctx, r.id, c.p.UserID)
+		cancel()
+		if err != nil {
+			// Better a user_left twice (this one, then the broker's
+			// expiry) than a ghost at the table.
+			h.log.Warn("presence unavailable; announcing the leave from this node", "session_id", r.id, "err", err)
+			last = true
+		}
+		if last {
+			r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, wire.ParticipantOf(m.p), h.now())})
+		}
 	}
+	r.seq.mu.Lock()
 	r.snapshot()
+	r.seq.mu.Unlock()
 	r.dropIfIdle()
 }
 
-// dropIfIdle forgets the room once nobody is in it and the spirit owes
-// nothing. Callers hold mu.
+// dropIfIdle forgets the room once nobody is in it on this node and it is
+// not answering. Callers hold mu.
 func (r *room) dropIfIdle() {
-	if len(r.members) > 0 || r.answering || len(r.askers) > 0 || r.gone {
+	r.qmu.Lock()
+	answering := r.answering
+	r.qmu.Unlock()
+	if len(r.members) > 0 || answering || r.gone {
 		return
 	}
 	r.gone = true
@@ -220,16 +290,15 @@ func (r *room) dropIfIdle() {
 
 // publish sends ev to the séance's members on every node.
 func (r *room) publish(ev Event) {
-	if err := r.hub.cfg.Broker.Publish(context.Background(), r.id, ev); err != nil {
-		r.hub.log.Error("publish", "session_id", r.id, "err", err)
+	ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
+	defer cancel()
+	if err := r.hub.cfg.Broker.Publish(ctx, r.id, ev); err != nil {
+		r.hub.log.Warn("publish to the other nodes", "session_id", r.id, "err", err)
 	}
 }
 
-// deliver hands an event to this node's clients of the séance.
-func (r *room) deliver(ev Event) {
-	if ev.Ends {
-		r.ended.Store(true)
-	}
+// fanout hands an event to this node's clients of the séance.
+func (r *room) fanout(ev Event) {
 	for _, c := range r.clientList() {
 		if (ev.To != "" && c.p.UserID != ev.To) || (ev.Except != "" && c.p.UserID == ev.Except) {
 			continue
@@ -238,5 +307,41 @@ func (r *room) deliver(ev Event) {
 		if ev.Close != 0 {
 			c.closeWith(ev.Close)
 		}
+	}
+}
+
+// heartbeat is the room's periodic work: keep this node's presence records
+// alive and announce participants whose node died, catch up with messages
+// this node missed, and take over questions nobody is answering.
+func (r *room) heartbeat(ctx context.Context) {
+	select {
+	case <-r.loaded:
+	default:
+		return
+	}
+	if r.loadErr != nil {
+		return
+	}
+	h := r.hub
+	r.mu.Lock()
+	here := r.localLocked()
+	gone := r.gone
+	r.mu.Unlock()
+	if gone {
+		return
+	}
+	left, err := h.cfg.Broker.Refresh(ctx, r.id, here)
+	if err != nil {
+		h.log.Warn("presence refresh", "session_id", r.id, "err", err)
+	}
+	for _, p := range left {
+		r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, p, h.now())})
+	}
+	r.catchUp()
+	r.qmu.Lock()
+	owed := len(r.asked) > 0 && !r.answering
+	r.qmu.Unlock()
+	if owed {
+		r.kick()
 	}
 }

@@ -25,9 +25,43 @@ const maxFrame = 1 << 20
 // room is one séance as the load tool sees it.
 type room struct {
 	id, hostToken string
-	// members counts the clients joined to it and still connected; a
-	// question's expected deliveries are this number when it is sent.
-	members atomic.Int32
+	node          int // the node it was created through
+
+	// The clients joined to it and still connected, by node. A question's
+	// expected deliveries are these counts when it is sent; one lock makes
+	// the total and the asker's node's share a consistent pair. It is taken
+	// on joins, leaves and questions, never per delivery.
+	mu     sync.Mutex
+	onNode []int32
+}
+
+func (rm *room) enter(node int) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	if node >= len(rm.onNode) {
+		rm.onNode = append(rm.onNode, make([]int32, node+1-len(rm.onNode))...)
+	}
+	rm.onNode[node]++
+}
+
+func (rm *room) leave(node int) {
+	rm.mu.Lock()
+	rm.onNode[node]--
+	rm.mu.Unlock()
+}
+
+// members is how many clients are joined to the séance, and how many of
+// them through node.
+func (rm *room) members(node int) (all, onNode int32) {
+	rm.mu.Lock()
+	defer rm.mu.Unlock()
+	for i, n := range rm.onNode {
+		all += n
+		if i == node {
+			onNode = n
+		}
+	}
+	return all, onNode
 }
 
 // client is one WebSocket participant. Its only permanent goroutine is its
@@ -39,18 +73,21 @@ type room struct {
 // goroutine is done.
 type client struct {
 	id     int
+	node   int // index of the base URL it connects to
 	room   *room
 	conn   *websocket.Conn
 	joined chan struct{} // closed by the reader on session_state
 	done   chan struct{} // closed when the reader has returned
 	ok     bool          // joined; set by join before it resolves joinWG
+	failed bool          // tried and could not join; set like ok
 	// ours is set before we close the socket ourselves, so the reader does not
 	// count our own hang-up as a failure.
 	ours atomic.Bool
 
 	// Reader-owned.
 	seen       map[*question]struct{}
-	latencies  []time.Duration
+	sameNode   []time.Duration // latencies of questions asked through this client's node
+	crossNode  []time.Duration // latencies of questions asked through another node
 	duplicates int64
 	refusals   int // error events that refuse a question (see refuses)
 
@@ -64,9 +101,10 @@ type client struct {
 	n                 int         // questions numbered so far, for unique ids
 }
 
-func newClient(id int, rm *room) *client {
+func newClient(id, node int, rm *room) *client {
 	return &client{
 		id:     id,
+		node:   node,
 		room:   rm,
 		joined: make(chan struct{}),
 		done:   make(chan struct{}),
@@ -86,10 +124,10 @@ func (r *run) join(ctx context.Context, c *client, at time.Time) {
 	}
 	jctx, cancel := context.WithTimeout(ctx, joinTimeout)
 	defer cancel()
-	conn, resp, err := r.dialer.DialContext(jctx, r.wsBase+"/ws/"+c.room.id, r.header)
+	conn, resp, err := r.dialer.DialContext(jctx, r.nodes[c.node].wsBase+"/ws/"+c.room.id, r.header)
 	if err != nil {
 		if ctx.Err() == nil {
-			r.failed.Add(1)
+			r.fail(c)
 			r.errs.add(dialError(err, resp))
 		}
 		return
@@ -97,7 +135,7 @@ func (r *run) join(ctx context.Context, c *client, at time.Time) {
 	c.conn = conn
 	conn.SetReadLimit(maxFrame)
 	if err := r.write(c, identifyFrame(c.id)); err != nil {
-		r.failed.Add(1)
+		r.fail(c)
 		conn.Close()
 		return
 	}
@@ -110,7 +148,7 @@ func (r *run) join(ctx context.Context, c *client, at time.Time) {
 		conn.Close()
 		<-c.done
 		if ctx.Err() == nil && !isClosed(c.joined) {
-			r.failed.Add(1)
+			r.fail(c)
 			r.errs.add("join timeout")
 		}
 	}
@@ -122,10 +160,15 @@ func (r *run) join(ctx context.Context, c *client, at time.Time) {
 		return
 	}
 	if !c.ours.Load() {
-		r.failed.Add(1) // the reader recorded why (an error event and a close code)
+		r.fail(c) // the reader recorded why (an error event and a close code)
 	}
 	conn.Close()
 	<-c.done
+}
+
+func (r *run) fail(c *client) {
+	c.failed = true
+	r.failed.Add(1)
 }
 
 type action int
@@ -207,7 +250,8 @@ func (r *run) ask(c *client) error {
 	c.n++
 	id := "q-" + strconv.Itoa(c.id) + "-" + strconv.Itoa(c.n)
 	frame := []byte(`{"event":"send_message","data":{"message":"` + id + `"}}`)
-	q := &question{members: c.room.members.Load(), sentAt: time.Now()}
+	all, same := c.room.members(c.node)
+	q := &question{node: c.node, members: all, sameNode: same, sentAt: time.Now()}
 	r.questions.Store(id, q)
 	if err := r.write(c, frame); err != nil {
 		r.questions.Delete(id)
@@ -278,7 +322,7 @@ func (r *run) read(c *client) {
 		_, data, err := c.conn.ReadMessage()
 		if err != nil {
 			if joined {
-				c.room.members.Add(-1)
+				c.room.leave(c.node)
 			}
 			if !c.ours.Load() {
 				r.errs.add(readError(err))
@@ -319,7 +363,7 @@ func (r *run) read(c *client) {
 		case "session_state":
 			if !joined {
 				joined = true
-				c.room.members.Add(1)
+				c.room.enter(c.node)
 				close(c.joined)
 			}
 		}

@@ -10,11 +10,13 @@ package loadgen
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -25,16 +27,24 @@ import (
 
 // Config describes one load run.
 type Config struct {
-	BaseURL   string        // http://127.0.0.1:8000
+	// BaseURL is the server, http://127.0.0.1:8000, or a cluster: one base
+	// URL per node, comma-separated. Séance s is created through node s mod N
+	// and member k of séance s connects to node (k + s) mod N, so about
+	// (N-1)/N of the deliveries cross nodes. A URL may be listed twice; its
+	// entries count as different nodes.
+	BaseURL   string
 	Clients   int           // N WebSocket clients
 	Sessions  int           // M séances, clients spread evenly; 0 = séances of 6
 	AskEvery  time.Duration // each client sends a send_message this often (0 = never: idle mode)
 	TypeEvery time.Duration // each client sends typing this often (0 = never)
 	Duration  time.Duration // how long to measure after all clients joined (idle mode: how long to hold them after the memory reading)
 	Ramp      time.Duration // spread the connects over this long
-	ServerPID int           // if > 0: server VmRSS is read before connecting and after all joined
-	Origin    string        // Origin header to send (default: none)
-	Progress  io.Writer     // progress lines, once a second (nil: none)
+	// ServerPIDs, if set, has one process id per node of BaseURL, in the same
+	// order; each VmRSS is read before connecting and after all joined. Nodes
+	// sharing a PID are one process, counted once.
+	ServerPIDs []int
+	Origin     string    // Origin header to send (default: none)
+	Progress   io.Writer // progress lines, once a second (nil: none)
 }
 
 // Result is what one run measured. Latencies are over every distinct
@@ -56,10 +66,38 @@ type Result struct {
 	DeliveriesPerSec                   float64
 	Measured                           time.Duration // the measuring window as it really ran
 
-	RSSBefore, RSSAfter int64   // server VmRSS in bytes (ServerPID > 0)
+	// SameNode and CrossNode split Expected, Delivered, Lost and the
+	// latencies by whether the member is connected to the asker's node. Their
+	// counts add up to the totals above. With one node everything is same-node.
+	SameNode, CrossNode Deliveries
+
+	// Server memory, over every distinct process of ServerPIDs.
+	RSSBefore, RSSAfter int64   // VmRSS in bytes
 	BytesPerConn        float64 // (RSSAfter − RSSBefore) / Joined
 
+	Nodes []NodeResult // one per base URL, in the order given
+
 	Errors map[string]int // server error codes ("RATE_LIMITED"), close codes ("close 1008"), dial and read failures
+}
+
+// Deliveries is the delivery accounting of one path through the server.
+type Deliveries struct {
+	Expected, Delivered, Lost          int64
+	LatencyP50, LatencyP99, LatencyMax time.Duration
+}
+
+// NodeResult is one node's share of a run.
+type NodeResult struct {
+	URL                     string
+	Sessions                int // séances created through it
+	Clients, Joined, Failed int // clients that connect to it
+
+	PID                 int   // from ServerPIDs; 0 = not measured
+	RSSBefore, RSSAfter int64 // its process's VmRSS in bytes
+	// BytesPerConn divides the process's growth by the connections joined
+	// to every node it serves, so a process listed under two URLs is not
+	// charged twice.
+	BytesPerConn float64
 }
 
 const (
@@ -86,28 +124,23 @@ const (
 // plan is a validated Config with the derived numbers.
 type plan struct {
 	Config
-	wsBase   string // ws://host:port[/prefix]
-	perRoom  int    // ceil(Clients/Sessions)
-	maxUsers int    // max_users sent on creation (the API's minimum is 2)
+	nodes    []node
+	perRoom  int // ceil(Clients/Sessions)
+	maxUsers int // max_users sent on creation (the API's minimum is 2)
+}
+
+// node is one server base URL, in both schemes the run needs.
+type node struct {
+	base   string // http(s)://host:port[/prefix]
+	wsBase string // ws(s)://host:port[/prefix]
 }
 
 func (cfg Config) plan() (plan, error) {
 	p := plan{Config: cfg}
-	u, err := url.Parse(strings.TrimSpace(cfg.BaseURL))
-	if err != nil || u.Host == "" {
-		return p, fmt.Errorf("loadgen: base URL %q: want http://host:port", cfg.BaseURL)
+	var err error
+	if p.nodes, err = parseNodes(cfg.BaseURL); err != nil {
+		return p, err
 	}
-	switch u.Scheme {
-	case "http":
-		u.Scheme = "ws"
-	case "https":
-		u.Scheme = "wss"
-	default:
-		return p, fmt.Errorf("loadgen: base URL %q: scheme must be http or https", cfg.BaseURL)
-	}
-	p.BaseURL = strings.TrimRight(cfg.BaseURL, "/")
-	p.wsBase = strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/")
-
 	switch {
 	case cfg.Clients < 1:
 		return p, fmt.Errorf("loadgen: clients must be at least 1, not %d", cfg.Clients)
@@ -117,6 +150,14 @@ func (cfg Config) plan() (plan, error) {
 		return p, fmt.Errorf("loadgen: durations must not be negative")
 	case cfg.AskEvery > 0 && cfg.Duration == 0:
 		return p, fmt.Errorf("loadgen: asking every %v needs a duration to measure", cfg.AskEvery)
+	case len(cfg.ServerPIDs) > 0 && len(cfg.ServerPIDs) != len(p.nodes):
+		return p, fmt.Errorf("loadgen: %s for %s: give one per node, in the same order",
+			plural(len(cfg.ServerPIDs), "server PID"), plural(len(p.nodes), "base URL"))
+	}
+	for i, pid := range cfg.ServerPIDs {
+		if pid <= 0 {
+			return p, fmt.Errorf("loadgen: server PID %d of %d is %d: want a process id", i+1, len(cfg.ServerPIDs), pid)
+		}
 	}
 	if p.Sessions == 0 {
 		p.Sessions = ceilDiv(cfg.Clients, defaultRoom)
@@ -133,7 +174,78 @@ func (cfg Config) plan() (plan, error) {
 	return p, nil
 }
 
+// parseNodes splits a comma-separated list of base URLs. Errors name the
+// entry by its position, since in a list of similar addresses the text
+// alone is hard to find.
+func parseNodes(list string) ([]node, error) {
+	parts := strings.Split(list, ",")
+	nodes := make([]node, len(parts))
+	for i, raw := range parts {
+		n, err := parseNode(strings.TrimSpace(raw))
+		switch {
+		case err == nil:
+			nodes[i] = n
+		case len(parts) == 1:
+			return nil, fmt.Errorf("loadgen: base URL %q: %w", raw, err)
+		case strings.TrimSpace(raw) == "":
+			return nil, fmt.Errorf("loadgen: base URL %d of %d in %q is empty", i+1, len(parts), list)
+		default:
+			return nil, fmt.Errorf("loadgen: base URL %d of %d, %q: %w", i+1, len(parts), raw, err)
+		}
+	}
+	return nodes, nil
+}
+
+func parseNode(raw string) (node, error) {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return node{}, errors.New("want http://host:port")
+	}
+	// Paths are appended to the base as text, so a query or fragment would
+	// end up in the middle of every request's path.
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
+		return node{}, errors.New("want http://host:port[/prefix], without a query or fragment")
+	}
+	switch u.Scheme {
+	case "http":
+		u.Scheme = "ws"
+	case "https":
+		u.Scheme = "wss"
+	default:
+		return node{}, errors.New("scheme must be http or https")
+	}
+	return node{
+		base:   strings.TrimRight(raw, "/"),
+		wsBase: strings.TrimRight(u.Scheme+"://"+u.Host+u.Path, "/"),
+	}, nil
+}
+
+// seanceOf is the séance client i joins: clients are dealt to séances like
+// cards, so every séance fills up evenly.
+func (p plan) seanceOf(i int) int { return i % p.Sessions }
+
+// nodeOf is the node client i connects to: member k of séance s goes to node
+// (k + s) mod N. Member 0 is on the node that created the séance, the other
+// members go round the nodes from there, and the starting node moves with s
+// so that every node gets its share of clients even with tiny séances.
+func (p plan) nodeOf(i int) int { return (i/p.Sessions + i%p.Sessions) % len(p.nodes) }
+
+func (p plan) bases() []string {
+	out := make([]string, len(p.nodes))
+	for i, n := range p.nodes {
+		out[i] = n.base
+	}
+	return out
+}
+
 func ceilDiv(a, b int) int { return (a + b - 1) / b }
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return strconv.Itoa(n) + " " + noun + "s"
+}
 
 // run is the state shared by every client of one Run.
 type run struct {
@@ -154,6 +266,9 @@ type run struct {
 	counting atomic.Bool
 
 	joinWG sync.WaitGroup // one per client until it is joined or has failed
+
+	// Server VmRSS by PID, read before the joins and once they are done.
+	rssBefore, rssAfter map[int]int64
 }
 
 // Run creates the séances, joins every client (spread over cfg.Ramp), makes
@@ -177,17 +292,18 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	r.phase.Store("creating")
 	res := Result{Clients: p.Clients}
 
-	rest := newREST(p.BaseURL)
+	rest := newREST(p.bases())
 	defer rest.close()
 	rooms, err := rest.createSeances(ctx, p.Sessions, p.maxUsers)
 	defer rest.endSeances(rooms)
 	res.Sessions = len(rooms)
+	res.Nodes = r.nodeResults(rooms, nil)
 	if err != nil {
 		return res, err
 	}
 
-	if p.ServerPID > 0 {
-		if res.RSSBefore, err = readRSS(p.ServerPID); err != nil {
+	if len(p.ServerPIDs) > 0 {
+		if r.rssBefore, err = readRSSAll(p.ServerPIDs); err != nil {
 			return res, err
 		}
 	}
@@ -199,7 +315,7 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	start := time.Now()
 	r.joinWG.Add(p.Clients)
 	for i := range clients {
-		c := newClient(i, rooms[i%len(rooms)])
+		c := newClient(i, p.nodeOf(i), rooms[p.seanceOf(i)])
 		clients[i] = c
 		at := start
 		if p.Clients > 1 {
@@ -233,17 +349,83 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 	res.Sent, res.Refused, res.Expected = t.sent, t.refused, t.expected
 	res.Delivered, res.Lost, res.Duplicated = t.delivered, t.lost, t.duplicated
 	res.LatencyP50, res.LatencyP99, res.LatencyMax = t.p50, t.p99, t.max
+	res.SameNode, res.CrossNode = t.same, t.cross
 	if res.Measured > 0 {
 		res.DeliveriesPerSec = float64(t.delivered) / res.Measured.Seconds()
 	}
-	if res.RSSAfter > 0 && res.Joined > 0 {
-		res.BytesPerConn = float64(res.RSSAfter-res.RSSBefore) / float64(res.Joined)
-	}
+	res.Nodes = r.nodeResults(rooms, clients)
+	res.RSSBefore, res.RSSAfter, res.BytesPerConn = memory(res.Nodes, r.rssBefore, r.rssAfter)
 	res.Errors = r.errs.snapshot()
 	if runErr == nil {
 		runErr = ctx.Err()
 	}
 	return res, runErr
+}
+
+// nodeResults counts each node's séances and clients; clients is nil before
+// any client exists.
+func (r *run) nodeResults(rooms []*room, clients []*client) []NodeResult {
+	out := make([]NodeResult, len(r.nodes))
+	for i, n := range r.nodes {
+		out[i].URL = n.base
+		if len(r.ServerPIDs) > 0 {
+			out[i].PID = r.ServerPIDs[i]
+		}
+	}
+	for _, rm := range rooms {
+		out[rm.node].Sessions++
+	}
+	for _, c := range clients {
+		n := &out[c.node]
+		n.Clients++
+		switch {
+		case c.ok:
+			n.Joined++
+		case c.failed:
+			n.Failed++
+		}
+	}
+	return out
+}
+
+// memory fills in each node's process memory from the readings and returns
+// the totals over the distinct processes. A reading that is missing (the run
+// ended before it) leaves the figures it feeds at zero.
+func memory(nodes []NodeResult, before, after map[int]int64) (rssBefore, rssAfter int64, perConn float64) {
+	joined := map[int]int{} // PID → connections joined to the nodes it serves
+	total := 0
+	for _, n := range nodes {
+		if n.PID > 0 {
+			joined[n.PID] += n.Joined
+			total += n.Joined
+		}
+	}
+	for i := range nodes {
+		n := &nodes[i]
+		if n.PID <= 0 {
+			continue
+		}
+		n.RSSBefore, n.RSSAfter = before[n.PID], after[n.PID]
+		if n.RSSAfter > 0 && joined[n.PID] > 0 {
+			n.BytesPerConn = float64(n.RSSAfter-n.RSSBefore) / float64(joined[n.PID])
+		}
+	}
+	if len(after) == 0 {
+		// Without the second reading there is nothing to compare with, and a
+		// total of "before" alone would read as the server shrinking.
+		for _, b := range before {
+			rssBefore += b
+		}
+		return rssBefore, 0, 0
+	}
+	for pid, b := range before {
+		rssBefore += b
+		rssAfter += after[pid]
+	}
+	if total > 0 {
+		perConn = float64(rssAfter-rssBefore) / float64(total)
+	}
+	return rssBefore, rssAfter, perConn
 }
 
 func newRun(p plan) *run {
@@ -280,9 +462,9 @@ func (r *run) measure(ctx context.Context, clients []*client, res *Result) error
 		r.phase.Store("settling")
 		sleep(ctx, idleSettle)
 	}
-	if r.ServerPID > 0 && ctx.Err() == nil {
+	if len(r.ServerPIDs) > 0 && ctx.Err() == nil {
 		var err error
-		if res.RSSAfter, err = readRSS(r.ServerPID); err != nil {
+		if r.rssAfter, err = readRSSAll(r.ServerPIDs); err != nil {
 			return err
 		}
 	}

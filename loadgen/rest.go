@@ -19,12 +19,12 @@ const restWorkers = 8
 
 // restClient creates the séances before the run and ends them after.
 type restClient struct {
-	base string
-	http *http.Client
+	bases []string // one per node
+	http  *http.Client
 }
 
-func newREST(base string) *restClient {
-	return &restClient{base: base, http: &http.Client{
+func newREST(bases []string) *restClient {
+	return &restClient{bases: bases, http: &http.Client{
 		Timeout:   10 * time.Second,
 		Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: restWorkers},
 	}}
@@ -32,8 +32,10 @@ func newREST(base string) *restClient {
 
 func (c *restClient) close() { c.http.CloseIdleConnections() }
 
-// createSeances creates n séances of maxUsers each. On failure it returns
-// the ones already created with the first error, so they can be ended too.
+// createSeances creates n séances of maxUsers each, séance i through node
+// i mod N, so that creation is part of what the cluster is tested on and
+// every node is the home of some séances. On failure it returns the ones
+// already created with the first error, so they can be ended too.
 func (c *restClient) createSeances(ctx context.Context, n, maxUsers int) ([]*room, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -74,8 +76,9 @@ func (c *restClient) createSeances(ctx context.Context, n, maxUsers int) ([]*roo
 }
 
 func (c *restClient) create(ctx context.Context, i, maxUsers int) (*room, error) {
+	node := i % len(c.bases)
 	body := fmt.Sprintf(`{"name":"load %d","max_users":%d}`, i+1, maxUsers)
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/api/sessions", strings.NewReader(body))
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.bases[node]+"/api/sessions", strings.NewReader(body))
 	if err != nil {
 		return nil, fmt.Errorf("loadgen: creating séances: %w", err)
 	}
@@ -99,18 +102,20 @@ func (c *restClient) create(ctx context.Context, i, maxUsers int) (*room, error)
 	_ = json.Unmarshal(raw, &env)
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
-		return nil, fmt.Errorf("loadgen: POST /api/sessions: %s %s: the server limits séance creations per address; "+
+		return nil, fmt.Errorf("loadgen: POST %s/api/sessions: %s %s: the server limits séance creations per address; "+
 			"for a load test run it with SEANCE_LIMIT_CREATE=0 (and SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0)",
-			resp.Status, env.Error.Code)
+			c.bases[node], resp.Status, env.Error.Code)
 	case resp.StatusCode != http.StatusCreated || env.Data.ID == "":
-		return nil, fmt.Errorf("loadgen: POST /api/sessions: %s %s %s", resp.Status, env.Error.Code, env.Error.Message)
+		return nil, fmt.Errorf("loadgen: POST %s/api/sessions: %s %s %s", c.bases[node], resp.Status, env.Error.Code, env.Error.Message)
 	}
-	return &room{id: env.Data.ID, hostToken: env.Data.HostToken}, nil
+	return &room{id: env.Data.ID, hostToken: env.Data.HostToken, node: node}, nil
 }
 
 // endSeances ends what the run created, so repeated runs do not pile up
 // thousands of active séances. It is best effort: the server ends idle ones
 // by itself anyway, so failures are ignored and the whole thing is bounded.
+// Each goes back to the node that created it, the one node sure to know it
+// even when the URLs are not one cluster.
 func (c *restClient) endSeances(rooms []*room) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -123,7 +128,7 @@ func (c *restClient) endSeances(rooms []*room) {
 				if i >= len(rooms) || ctx.Err() != nil {
 					return
 				}
-				req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.base+"/api/sessions/"+rooms[i].id, nil)
+				req, err := http.NewRequestWithContext(ctx, http.MethodDelete, c.bases[rooms[i].node]+"/api/sessions/"+rooms[i].id, nil)
 				if err != nil {
 					return
 				}

@@ -22,6 +22,23 @@ func readRSS(pid int) (int64, error) {
 	return rss, nil
 }
 
+// readRSSAll reads every distinct process of pids once, so that a server
+// listed under two URLs is neither read nor counted twice.
+func readRSSAll(pids []int) (map[int]int64, error) {
+	out := make(map[int]int64, len(pids))
+	for _, pid := range pids {
+		if _, done := out[pid]; done {
+			continue
+		}
+		rss, err := readRSS(pid)
+		if err != nil {
+			return nil, err
+		}
+		out[pid] = rss
+	}
+	return out, nil
+}
+
 func parseVmRSS(status string) (int64, error) {
 	for line := range strings.SplitSeq(status, "\n") {
 		rest, ok := strings.CutPrefix(line, "VmRSS:")

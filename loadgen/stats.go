@@ -10,12 +10,16 @@ import (
 )
 
 // question is one send_message as its sender recorded it. It is shared by
-// every member of the séance through the run's map; only counted changes
+// every member of the séance through the run's map; only the counts change
 // after it is published.
 type question struct {
-	sentAt  time.Time
-	members int32        // joined members of the séance when sent, the sender included
-	counted atomic.Int32 // distinct members that received it
+	sentAt   time.Time
+	node     int   // the node it was asked through
+	members  int32 // joined members of the séance when sent, the sender included
+	sameNode int32 // how many of them were on node
+
+	counted      atomic.Int32 // distinct members that received it
+	countedCross atomic.Int32 // how many of those were on another node
 }
 
 // deliver records that c received q at at. It reports the latency and
@@ -29,7 +33,12 @@ func (c *client) deliver(q *question, at time.Time) (time.Duration, bool) {
 	c.seen[q] = struct{}{}
 	q.counted.Add(1)
 	lat := at.Sub(q.sentAt)
-	c.latencies = append(c.latencies, lat)
+	if c.node == q.node {
+		c.sameNode = append(c.sameNode, lat)
+	} else {
+		q.countedCross.Add(1)
+		c.crossNode = append(c.crossNode, lat)
+	}
 	return lat, true
 }
 
@@ -37,6 +46,7 @@ func (c *client) deliver(q *question, at time.Time) (time.Duration, bool) {
 type totals struct {
 	sent, refused, expected, delivered, lost, duplicated int64
 	p50, p99, max                                        time.Duration
+	same, cross                                          Deliveries
 }
 
 // tally settles the accounting. Which question an error event refused is not
@@ -47,33 +57,60 @@ type totals struct {
 // first. A question any member received was accepted. Whatever is left over
 // — questions nobody received and no refusal explains — is lost for every
 // member it expected.
+//
+// Each question's expected deliveries split by where the members were when
+// it was sent. Every client joined before the first question, and a member
+// is only ever subtracted from its own node, so no node can deliver more
+// than it was expected to: the same-node and cross-node losses add up to
+// the total.
 func tally(clients []*client) totals {
 	var t totals
-	n := 0
+	nSame, nCross := 0, 0
 	for _, c := range clients {
-		n += len(c.latencies)
+		nSame += len(c.sameNode)
+		nCross += len(c.crossNode)
 	}
-	all := make([]time.Duration, 0, n)
+	all := make([]time.Duration, 0, nSame+nCross)
+	same := make([]time.Duration, 0, nSame)
+	cross := make([]time.Duration, 0, nCross)
 	for _, c := range clients {
-		all = append(all, c.latencies...)
+		all = append(append(all, c.sameNode...), c.crossNode...)
+		same = append(same, c.sameNode...)
+		cross = append(cross, c.crossNode...)
 		t.duplicated += c.duplicates
 		refusals := c.refusals
 		for _, q := range c.asked {
 			t.sent++
-			got := int64(q.counted.Load())
+			got, gotCross := int64(q.counted.Load()), int64(q.countedCross.Load())
+			gotSame := got - gotCross
 			t.delivered += got
+			t.same.Delivered += gotSame
+			t.cross.Delivered += gotCross
 			if got == 0 && refusals > 0 {
 				refusals--
 				t.refused++
 				continue
 			}
+			wantSame := int64(q.sameNode)
+			wantCross := int64(q.members) - wantSame
 			t.expected += int64(q.members)
 			t.lost += max(0, int64(q.members)-got)
+			t.same.Expected += wantSame
+			t.same.Lost += max(0, wantSame-gotSame)
+			t.cross.Expected += wantCross
+			t.cross.Lost += max(0, wantCross-gotCross)
 		}
 	}
-	slices.Sort(all)
-	t.p50, t.p99, t.max = percentile(all, 0.50), percentile(all, 0.99), percentile(all, 1)
+	t.p50, t.p99, t.max = percentiles(all)
+	t.same.LatencyP50, t.same.LatencyP99, t.same.LatencyMax = percentiles(same)
+	t.cross.LatencyP50, t.cross.LatencyP99, t.cross.LatencyMax = percentiles(cross)
 	return t
+}
+
+// percentiles sorts d and returns its p50, p99 and max.
+func percentiles(d []time.Duration) (p50, p99, maxLat time.Duration) {
+	slices.Sort(d)
+	return percentile(d, 0.50), percentile(d, 0.99), percentile(d, 1)
 }
 
 // percentile is the nearest-rank percentile of sorted: the smallest value

@@ -354,6 +354,19 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		if err != nil {
 			return err
 		}
+		// Checked under the séance's row lock: a concurrent answer to
+		// the same question has committed before this one gets here.
+		if m.IsSpirit && replyTo != nil {
+			var answered bool
+			if err := tx.QueryRow(ctx,
+				`SELECT EXISTS (SELECT 1 FROM messages WHERE session_id = $1 AND reply_to = $2 AND is_spirit)`,
+				sid, replyTo).Scan(&answered); err != nil {
+				return err
+			}
+			if answered {
+				return seance.ErrAnswered
+			}
+		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
 			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
@@ -361,7 +374,7 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		return err
 	})
 	if err != nil {
-		if isDomain(err) {
+		if isDomain(err) || errors.Is(err, seance.ErrAnswered) {
 			return err
 		}
 		return fmt.Errorf("postgres: append message to %s: %w", m.SessionID, err)

@@ -491,6 +491,18 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		if err != nil {
 			return err
 		}
+		// One writer at a time: no other answer can slip in after this check.
+		if m.IsSpirit && replyTo != nil {
+			var answered bool
+			if err := tx.QueryRowContext(ctx,
+				`SELECT EXISTS (SELECT 1 FROM messages WHERE session_id = ? AND reply_to = ? AND is_spirit)`,
+				cid, replyTo).Scan(&answered); err != nil {
+				return err
+			}
+			if answered {
+				return seance.ErrAnswered
+			}
+		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
 			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
@@ -688,7 +700,7 @@ func wrap(op string, err error) error {
 		return nil
 	}
 	var e *seance.Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) || errors.Is(err, seance.ErrAnswered) {
 		return err
 	}
 	return fmt.Errorf("sqlite: %s: %w", op, err)

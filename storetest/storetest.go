@@ -5,6 +5,7 @@ package storetest
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"reflect"
 	"sort"
@@ -44,6 +45,7 @@ func Run(t *testing.T, open Open) {
 		{"SpiritMessageRoundTrip", testSpiritMessageRoundTrip},
 		{"LetterTimingsNilAndEmpty", testLetterTimingsNilAndEmpty},
 		{"PendingQuestions", testPendingQuestions},
+		{"OneAnswerPerQuestion", testOneAnswerPerQuestion},
 		{"MessagesPaging", testMessagesPaging},
 		{"EnsureState", testEnsureState},
 		{"EndIdleSessions", testEndIdleSessions},
@@ -709,6 +711,46 @@ func testPendingQuestions(t *testing.T, s seance.Store) {
 				t.Fatalf("PendingQuestions(%q)\n got %+v\nwant %+v", tc.session, got, tc.want)
 			}
 		}
+	}
+}
+
+// Two nodes may answer one question (the first lost its lease mid-answer):
+// the store keeps one answer, refuses the others with ErrAnswered without
+// spending a sequence number, even when they race.
+func testOneAnswerPerQuestion(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "answered once")
+	q := question(sess.ID, "Who answers?")
+	if err := s.AppendMessage(ctx, q); err != nil {
+		t.Fatal(err)
+	}
+	const racers = 8
+	errs := make(chan error, racers)
+	for range racers {
+		go func() { errs <- s.AppendMessage(ctx, answer(q, "ONE")) }()
+	}
+	stored := 0
+	for range racers {
+		switch err := <-errs; {
+		case err == nil:
+			stored++
+		case !errors.Is(err, seance.ErrAnswered):
+			t.Fatalf("second answer: %v, want ErrAnswered", err)
+		}
+	}
+	if stored != 1 {
+		t.Fatalf("%d answers stored, want 1", stored)
+	}
+	next := question(sess.ID, "And now?")
+	if err := s.AppendMessage(ctx, next); err != nil {
+		t.Fatal(err)
+	}
+	if next.Seq != 3 {
+		t.Fatalf("next message has seq %d, want 3: a refused answer spent a number", next.Seq)
+	}
+	// Another question's answer is not refused.
+	if err := s.AppendMessage(ctx, answer(next, "TWO")); err != nil {
+		t.Fatal(err)
 	}
 }
 
