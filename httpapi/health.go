@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"net/http"
 	"time"
 )
@@ -8,6 +9,7 @@ import (
 type healthView struct {
 	Status    string    `json:"status"`
 	Database  string    `json:"database"`
+	Broker    string    `json:"broker,omitempty"`
 	Timestamp time.Time `json:"timestamp"`
 	Version   string    `json:"version"`
 	Uptime    string    `json:"uptime"`
@@ -22,6 +24,18 @@ func (s *Server) health(w http.ResponseWriter, r *http.Request) {
 	if err := s.ping(r.Context()); err != nil {
 		s.logger(r).Warn("health check: database unreachable", "err", err)
 		h.Status, h.Database, code = "unhealthy", "disconnected", http.StatusServiceUnavailable
+	}
+	// A node cut off from the broker still serves its own members, but its
+	// members no longer hear the rest of the séance: the load balancer
+	// should send newcomers elsewhere.
+	if s.Broker != nil {
+		h.Broker = "connected"
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		if err := s.Broker.Ping(ctx); err != nil {
+			s.logger(r).Warn("health check: broker unreachable", "err", err)
+			h.Status, h.Broker, code = "unhealthy", "disconnected", http.StatusServiceUnavailable
+		}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	s.writeJSON(w, r, code, h)

@@ -1,23 +1,32 @@
 package httpapi
 
 import (
+	"context"
 	"math"
 	"net/http"
 	"strconv"
 	"time"
 
 	"github.com/seancehq/seance"
-	"github.com/seancehq/seance/ratelimit"
 )
 
 // connRetryAfter is the Retry-After of a refused connection: a place frees
 // up when one of the client's sockets closes, which nobody can predict.
 const connRetryAfter = 5 * time.Second
 
+// Limit is a per-client budget: this node's (ratelimit.Limiter) or the
+// cluster's (ratelimit.Shared). A nil pointer of either allows everything.
+type Limit interface {
+	Allow(ctx context.Context, key string) (ok bool, retryAfter time.Duration)
+}
+
 // allow takes one event from the client's budget under l, or writes 429
 // RATE_LIMITED with Retry-After and returns false.
-func (s *Server) allow(w http.ResponseWriter, r *http.Request, l *ratelimit.Limiter, name string) bool {
-	ok, wait := l.Allow(clientAddr(r.Context()))
+func (s *Server) allow(w http.ResponseWriter, r *http.Request, l Limit, name string) bool {
+	if l == nil {
+		return true
+	}
+	ok, wait := l.Allow(r.Context(), clientAddr(r.Context()))
 	if ok {
 		return true
 	}

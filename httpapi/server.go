@@ -49,10 +49,13 @@ type Deps struct {
 	Metrics *metrics.Metrics
 
 	// Per client address: séance creations, joins (REST and WebSocket) and
-	// open WebSockets. nil: no limit.
-	CreateLimit *ratelimit.Limiter
-	JoinLimit   *ratelimit.Limiter
+	// open WebSockets on this node. nil: no limit.
+	CreateLimit Limit
+	JoinLimit   Limit
 	ConnLimit   *ratelimit.Concurrency
+	// Broker, when the node shares séances with others, is checked by
+	// /health beside the database; nil: a single node.
+	Broker Pinger
 	// TrustedProxies may name the client in X-Forwarded-For; from anyone
 	// else the header is ignored, or any client could pick its address.
 	TrustedProxies []netip.Prefix
@@ -62,6 +65,11 @@ type Deps struct {
 type Spirits interface {
 	seance.SpiritCatalog
 	Personas() []seance.Persona
+}
+
+// Pinger is a dependency /health makes a round trip to.
+type Pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // Server serves the API. Create it with New.

@@ -63,8 +63,12 @@ func (r *room) ask(c *Client, raw string) {
 		return
 	}
 	h.cfg.Metrics.Message(metrics.KindQuestion)
+	// The question starts the answer loop once delivered here (track),
+	// which is at once unless it waits behind another node's message.
+	r.qmu.Lock()
+	r.local[q.ID] = true
+	r.qmu.Unlock()
 	r.publish(Event{Seq: q.Seq, Frame: wire.PersistedFrame(q, r.session.Spirit), Msg: &q})
-	r.kick()
 }
 
 // allow takes one event from a budget shared by the nodes. Without the
@@ -102,23 +106,31 @@ func (r *room) typing(c *Client) {
 
 // question is one question not answered yet, as the room counts it.
 type question struct {
-	by    string // the asker's user id
-	taken bool   // the spirit has begun to answer it
+	m     seance.Message
+	taken bool // the spirit has begun to answer it
 }
 
 // track counts a delivered message: a question waits until the spirit
-// takes it, and is owed an answer until one is delivered. Callers hold qmu.
+// takes it, and is owed an answer until one is delivered. Every node keeps
+// this count from the events it delivers in sequence order, so the node
+// that answers needs no database read to know what is owed. Callers hold
+// qmu.
 func (r *room) track(m seance.Message) {
 	if !m.IsSpirit {
 		if _, ok := r.asked[m.ID]; !ok {
-			r.asked[m.ID] = question{by: m.UserID}
+			r.asked[m.ID] = &question{m: m}
 			r.waiting[m.UserID]++
 			r.hub.cfg.Metrics.QuestionsWaiting(1)
 		}
+		// The node it was asked on sees that it is answered; the others
+		// count on the holder of the lease, or on their heartbeat.
+		if r.local[m.ID] {
+			delete(r.local, m.ID)
+			r.startLocked()
+		}
 		return
 	}
-	r.taken(m.ReplyTo)
-	delete(r.asked, m.ReplyTo)
+	r.answered(m.ReplyTo)
 }
 
 // taken stops counting a question as waiting. Callers hold qmu.
@@ -128,30 +140,39 @@ func (r *room) taken(id string) {
 		return
 	}
 	q.taken = true
-	r.asked[id] = q
-	if r.waiting[q.by]--; r.waiting[q.by] <= 0 {
-		delete(r.waiting, q.by)
+	if r.waiting[q.m.UserID]--; r.waiting[q.m.UserID] <= 0 {
+		delete(r.waiting, q.m.UserID)
 	}
 	r.hub.cfg.Metrics.QuestionsWaiting(-1)
+}
+
+// answered forgets a question. Callers hold qmu.
+func (r *room) answered(id string) {
+	r.taken(id)
+	delete(r.asked, id)
 }
 
 // forgetWaiting drops the count of an ended séance. Callers hold qmu.
 func (r *room) forgetWaiting() {
 	for id := range r.asked {
-		r.taken(id)
+		r.answered(id)
 	}
-	clear(r.asked)
 }
 
+// owed reports whether a question is waiting for an answer. Callers hold qmu.
+func (r *room) owed() bool { return len(r.asked) > 0 && !r.ended.Load() }
+
 // kick makes sure someone answers: it starts this node's answer loop, or
-// asks a running one to look again before it stops. The loop answers only
-// if this node gets the spirit's lease; otherwise the node holding it
-// answers (it reads the questions from the database after each answer and
-// once more after letting the lease go, so none is left behind).
+// asks a running one to look again before it stops.
 func (r *room) kick() {
-	h := r.hub
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
+	r.startLocked()
+}
+
+// startLocked is kick for callers that hold qmu.
+func (r *room) startLocked() {
+	h := r.hub
 	if r.answering {
 		r.again = true
 		return
@@ -169,44 +190,55 @@ func (r *room) kick() {
 	go r.answerLoop()
 }
 
-// answerLoop answers the séance's pending questions while this node holds
-// the spirit's lease.
+// leaseRetryFirst is the first wait of a node trying for the spirit's lease
+// while a question is owed; the wait doubles up to LeaseRenewEvery.
+const leaseRetryFirst = 20 * time.Millisecond
+
+// answerLoop runs while questions are owed: it answers them while this node
+// holds the spirit's lease, and otherwise keeps trying for the lease, less
+// and less often, until the holder has answered them. Without the trying, a
+// question stored just as the holder let the lease go would wait for the
+// next heartbeat.
 func (r *room) answerLoop() {
 	h := r.hub
 	defer h.answers.Done()
 	ctx := h.answerCtx
+	wait := leaseRetryFirst
 	for {
 		r.qmu.Lock()
 		r.again = false
+		owed := r.owed()
 		r.qmu.Unlock()
-		held, err := h.cfg.Broker.AcquireSpirit(ctx, r.id)
-		if err != nil && ctx.Err() == nil {
-			// Answer anyway: the database keeps a question to one answer
-			// if another node answers it too.
-			h.log.Warn("spirit lease unavailable; answering without it", "session_id", r.id, "err", err)
-			held = true
-		}
-		if held {
-			r.answerWhileHeld(ctx)
-			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), brokerTimeout)
-			if err := h.cfg.Broker.ReleaseSpirit(rctx, r.id); err != nil {
-				h.log.Warn("release the spirit's lease", "session_id", r.id, "err", err)
+		if owed && ctx.Err() == nil {
+			held, err := h.cfg.Broker.AcquireSpirit(ctx, r.id)
+			if err != nil && ctx.Err() == nil {
+				// Answer anyway: the database keeps a question to one
+				// answer if another node answers it too.
+				h.log.Warn("spirit lease unavailable; answering without it", "session_id", r.id, "err", err)
+				held = true
 			}
-			cancel()
-		}
-		// A question stored while the lease was held elsewhere or being let
-		// go: its asker's kick found the lease taken, so look once more.
-		more := false
-		if held && ctx.Err() == nil && !r.ended.Load() {
-			pending, err := h.cfg.Store.PendingQuestions(ctx, r.id)
-			more = err == nil && len(pending) > 0
+			if held {
+				wait = leaseRetryFirst
+				r.answerWhileHeld(ctx)
+				rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), brokerTimeout)
+				if err := h.cfg.Broker.ReleaseSpirit(rctx, r.id); err != nil {
+					h.log.Warn("release the spirit's lease", "session_id", r.id, "err", err)
+				}
+				cancel()
+			} else {
+				select {
+				case <-ctx.Done():
+				case <-time.After(wait):
+				}
+				wait = min(2*wait, h.cfg.LeaseRenewEvery)
+			}
 		}
 		r.mu.Lock()
 		r.qmu.Lock()
 		if r.ended.Load() {
 			r.forgetWaiting()
 		}
-		if (more || r.again) && ctx.Err() == nil && !r.ended.Load() {
+		if ctx.Err() == nil && (r.again || r.owed()) {
 			r.qmu.Unlock()
 			r.mu.Unlock()
 			continue
@@ -219,10 +251,9 @@ func (r *room) answerLoop() {
 	}
 }
 
-// answerWhileHeld answers pending questions, one at a time in round-robin
+// answerWhileHeld answers the owed questions, one at a time in round-robin
 // order of askers, until none is left or the lease is lost.
 func (r *room) answerWhileHeld(ctx context.Context) {
-	h := r.hub
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	renewed := make(chan struct{})
@@ -232,20 +263,18 @@ func (r *room) answerWhileHeld(ctx context.Context) {
 	}()
 	defer func() { cancel(); <-renewed }()
 	for ctx.Err() == nil && !r.ended.Load() {
-		pending, err := h.cfg.Store.PendingQuestions(ctx, r.id)
-		if err != nil {
-			if ctx.Err() == nil {
-				h.log.Error("read the questions owed an answer", "session_id", r.id, "err", err)
-			}
+		q, ok := r.pick()
+		if !ok {
 			return
 		}
-		if len(pending) == 0 {
-			return
-		}
-		q := r.pick(pending)
 		if !r.answer(ctx, q) {
 			return
 		}
+		// Forgotten now, not when the answer's event comes round: it may
+		// wait behind a gap, and the question must not be answered twice.
+		r.qmu.Lock()
+		r.answered(q.ID)
+		r.qmu.Unlock()
 	}
 }
 
@@ -282,24 +311,29 @@ func (r *room) renewLease(ctx context.Context, lost context.CancelFunc) {
 // asker has their oldest question taken. Sequence numbers are the clock: a
 // turn taken now comes after every question already stored, so it counts
 // as half a number later.
-func (r *room) pick(pending []seance.Message) seance.Message {
+func (r *room) pick() (seance.Message, bool) {
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
-	since := func(q seance.Message) int64 { return max(2*q.Seq, 2*r.servedAt[q.UserID]+1) }
-	best := 0
-	seen := map[string]bool{}
-	for i, q := range pending {
-		if seen[q.UserID] {
-			continue // only an asker's oldest question is in line
+	if len(r.asked) == 0 {
+		return seance.Message{}, false
+	}
+	oldest := map[string]seance.Message{} // each asker's oldest question
+	var last int64
+	for _, q := range r.asked {
+		if o, ok := oldest[q.m.UserID]; !ok || q.m.Seq < o.Seq {
+			oldest[q.m.UserID] = q.m
 		}
-		seen[q.UserID] = true
-		if since(q) < since(pending[best]) {
-			best = i
+		last = max(last, q.m.Seq)
+	}
+	since := func(q seance.Message) int64 { return max(2*q.Seq, 2*r.servedAt[q.UserID]+1) }
+	var best seance.Message
+	for _, q := range oldest {
+		if best.ID == "" || since(q) < since(best) || (since(q) == since(best) && q.Seq < best.Seq) {
+			best = q
 		}
 	}
-	q := pending[best]
-	r.servedAt[q.UserID] = pending[len(pending)-1].Seq
-	return q
+	r.servedAt[best.UserID] = last
+	return best, true
 }
 
 // answer asks the spirit and stores and broadcasts its answer. False when

@@ -53,8 +53,9 @@ type room struct {
 	seq seqState
 
 	qmu       sync.Mutex
-	waiting   map[string]int      // user id → questions of theirs not taken by the spirit yet
-	asked     map[string]question // question id → its asker, until answered
+	waiting   map[string]int       // user id → questions of theirs not taken by the spirit yet
+	asked     map[string]*question // by id, until answered
+	local     map[string]bool      // questions asked on this node, not delivered here yet
 	answering bool
 	again     bool             // a question came while answering: look again before stopping
 	servedAt  map[string]int64 // user id → the last seq stored when a question of theirs was taken
@@ -66,7 +67,7 @@ type room struct {
 func newRoom(h *Hub, id string) *room {
 	r := &room{
 		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{},
-		waiting: map[string]int{}, asked: map[string]question{}, servedAt: map[string]int64{},
+		waiting: map[string]int{}, asked: map[string]*question{}, local: map[string]bool{}, servedAt: map[string]int64{},
 	}
 	r.seq.held = map[int64]Event{}
 	r.clients.Store(&[]*Client{})
@@ -339,7 +340,7 @@ func (r *room) heartbeat(ctx context.Context) {
 	}
 	r.catchUp()
 	r.qmu.Lock()
-	owed := len(r.asked) > 0 && !r.answering
+	owed := r.owed() && !r.answering
 	r.qmu.Unlock()
 	if owed {
 		r.kick()

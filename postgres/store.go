@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/seancehq/seance"
 )
@@ -339,44 +340,27 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		timings = &s
 	}
 
+	// One statement, so one round trip and its own transaction: the UPDATE's
+	// row lock serialises the writers of one séance, so sequence numbers
+	// have neither gaps nor repeats, while other séances append in
+	// parallel. A second answer to a question breaks messages_one_answer
+	// and rolls the whole statement back, its number included.
 	var seq int64
-	err = pgx.BeginFunc(ctx, db.pool, func(tx pgx.Tx) error {
-		// The row lock taken by the UPDATE serialises the writers of one
-		// séance, so sequence numbers have neither gaps nor repeats, while
-		// other séances append in parallel.
-		err := tx.QueryRow(ctx,
-			`UPDATE sessions SET last_seq = last_seq + 1, last_active_at = GREATEST(last_active_at, $2)
-			 WHERE id = $1 RETURNING last_seq`,
-			sid, seance.Timestamp(m.Timestamp)).Scan(&seq)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return seance.SessionNotFound(m.SessionID)
-		}
-		if err != nil {
-			return err
-		}
-		// Checked under the séance's row lock: a concurrent answer to
-		// the same question has committed before this one gets here.
-		if m.IsSpirit && replyTo != nil {
-			var answered bool
-			if err := tx.QueryRow(ctx,
-				`SELECT EXISTS (SELECT 1 FROM messages WHERE session_id = $1 AND reply_to = $2 AND is_spirit)`,
-				sid, replyTo).Scan(&answered); err != nil {
-				return err
-			}
-			if answered {
-				return seance.ErrAnswered
-			}
-		}
-		_, err = tx.Exec(ctx,
-			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
-			 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10)`,
-			mid, sid, seq, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings, seance.Timestamp(m.Timestamp))
-		return err
-	})
-	if err != nil {
-		if isDomain(err) || errors.Is(err, seance.ErrAnswered) {
-			return err
-		}
+	err = db.pool.QueryRow(ctx,
+		`WITH s AS (
+		   UPDATE sessions SET last_seq = last_seq + 1, last_active_at = GREATEST(last_active_at, $2)
+		   WHERE id = $1 RETURNING last_seq)
+		 INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
+		 SELECT $3, $1, s.last_seq, $4, $5, $6, $7, $8, $9::jsonb, $2 FROM s
+		 RETURNING seq`,
+		sid, seance.Timestamp(m.Timestamp), mid, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings).Scan(&seq)
+	var pgErr *pgconn.PgError
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return seance.SessionNotFound(m.SessionID)
+	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "messages_one_answer":
+		return seance.ErrAnswered
+	case err != nil:
 		return fmt.Errorf("postgres: append message to %s: %w", m.SessionID, err)
 	}
 	// Only now: a rolled-back append must not leave a sequence number behind.

@@ -3,11 +3,14 @@
 // for each key. A nil *Limiter or *Concurrency limits nothing, which is what
 // a limit of 0 in the configuration means.
 //
-// The state is in this process only: with several nodes, each enforces the
-// budget on the requests it sees.
+// Limiter's state is in this process only; Shared keeps the budget in a
+// store every node uses (Redis), falling back to this process's Limiter
+// while that store cannot be reached.
 package ratelimit
 
 import (
+	"context"
+	"log/slog"
 	"sync"
 	"time"
 )
@@ -42,8 +45,9 @@ func New(n int, period time.Duration, now func() time.Time) *Limiter {
 }
 
 // Allow takes one event from key's budget. When the budget is spent it
-// returns false and how long until the next event would be allowed.
-func (l *Limiter) Allow(key string) (ok bool, retryAfter time.Duration) {
+// returns false and how long until the next event would be allowed. It
+// never waits; ctx is for the shared limiter's sake.
+func (l *Limiter) Allow(_ context.Context, key string) (ok bool, retryAfter time.Duration) {
 	if l == nil {
 		return true, 0
 	}
@@ -148,4 +152,46 @@ func (c *Concurrency) Held(key string) int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.held[key]
+}
+
+// Counter is a budget store shared by the nodes: n events per period per
+// key (the Redis broker is one).
+type Counter interface {
+	Allow(ctx context.Context, key string, n int, per time.Duration) (ok bool, retryAfter time.Duration, err error)
+}
+
+// Shared allows each key n events per period across every node.
+type Shared struct {
+	counter  Counter
+	prefix   string
+	n        int
+	per      time.Duration
+	fallback *Limiter
+	log      *slog.Logger
+}
+
+// NewShared returns a limiter of n events per period per key kept in c
+// under prefix, or nil (no limit) when n or period is not positive. While c
+// fails, this process's own limiter of the same budget decides.
+func NewShared(c Counter, prefix string, n int, period time.Duration, log *slog.Logger) *Shared {
+	if n <= 0 || period <= 0 {
+		return nil
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Shared{counter: c, prefix: prefix, n: n, per: period, fallback: New(n, period, nil), log: log}
+}
+
+// Allow takes one event from key's budget.
+func (s *Shared) Allow(ctx context.Context, key string) (bool, time.Duration) {
+	if s == nil {
+		return true, 0
+	}
+	ok, retry, err := s.counter.Allow(ctx, s.prefix+key, s.n, s.per)
+	if err != nil {
+		s.log.Warn("shared rate limit unavailable; counting on this node", "limit", s.prefix, "err", err)
+		return s.fallback.Allow(ctx, key)
+	}
+	return ok, retry
 }

@@ -1,10 +1,13 @@
 package ratelimit_test
 
 import (
+	"context"
+	"errors"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/seancehq/seance/inmem"
 	"github.com/seancehq/seance/ratelimit"
 )
 
@@ -68,7 +71,7 @@ func TestLimiter(t *testing.T) {
 			l := ratelimit.New(tt.n, tt.period, clk.Now)
 			for i, st := range tt.steps {
 				clk.advance(st.advance)
-				ok, retry := l.Allow(st.key)
+				ok, retry := l.Allow(context.Background(), st.key)
 				if ok != st.wantOK || (!ok && retry != st.wantRetry) {
 					t.Fatalf("step %d (%s): Allow = %v, retry %v; want %v, %v", i, st.key, ok, retry, st.wantOK, st.wantRetry)
 				}
@@ -85,7 +88,7 @@ func TestZeroMeansNoLimit(t *testing.T) {
 	}
 	var l *ratelimit.Limiter
 	for range 1000 {
-		if ok, _ := l.Allow("a"); !ok {
+		if ok, _ := l.Allow(context.Background(), "a"); !ok {
 			t.Fatal("a nil limiter refused")
 		}
 	}
@@ -106,13 +109,13 @@ func TestLimiterForgetsIdleKeys(t *testing.T) {
 	clk := &clock{now: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)}
 	l := ratelimit.New(10, time.Minute, clk.Now)
 	for i := range 1000 {
-		l.Allow(string(rune('a'+i%26)) + time.Duration(i).String())
+		l.Allow(context.Background(), string(rune('a'+i%26))+time.Duration(i).String())
 	}
 	if l.Len() != 1000 {
 		t.Fatalf("remembers %d keys, want 1000", l.Len())
 	}
 	clk.advance(2 * time.Minute)
-	l.Allow("newcomer")
+	l.Allow(context.Background(), "newcomer")
 	if l.Len() != 1 {
 		t.Fatalf("after every budget refilled: remembers %d keys, want 1", l.Len())
 	}
@@ -166,5 +169,57 @@ func TestConcurrencyRace(t *testing.T) {
 	wg.Wait()
 	if peak > 5 || c.Held("k") != 0 {
 		t.Fatalf("peak %d (limit 5), %d still held", peak, c.Held("k"))
+	}
+}
+
+// failing is a shared store that cannot be reached.
+type failing struct{}
+
+func (failing) Allow(context.Context, string, int, time.Duration) (bool, time.Duration, error) {
+	return false, 0, errors.New("connection refused")
+}
+
+// The shared limiter spends one budget per key across every node using the
+// store, and while the store fails each node still holds the line alone.
+func TestShared(t *testing.T) {
+	ctx := context.Background()
+	store := inmem.NewBroker()
+	nodeA := ratelimit.NewShared(store, "join:", 2, time.Minute, nil)
+	nodeB := ratelimit.NewShared(store, "join:", 2, time.Minute, nil)
+	other := ratelimit.NewShared(store, "create:", 1, time.Minute, nil)
+
+	steps := []struct {
+		l    *ratelimit.Shared
+		key  string
+		want bool
+	}{
+		{nodeA, "10.0.0.1", true},
+		{nodeB, "10.0.0.1", true},
+		{nodeA, "10.0.0.1", false}, // the budget of 2 is spent across both nodes
+		{nodeB, "10.0.0.1", false},
+		{nodeB, "10.0.0.2", true},  // another client
+		{other, "10.0.0.1", true},  // another limit under its own prefix
+		{other, "10.0.0.1", false}, // …with its own budget
+	}
+	for i, st := range steps {
+		ok, retry := st.l.Allow(ctx, st.key)
+		if ok != st.want {
+			t.Fatalf("step %d: Allow(%s) = %v, want %v", i, st.key, ok, st.want)
+		}
+		if !ok && (retry <= 0 || retry > time.Minute) {
+			t.Fatalf("step %d: retry after %v, want within the minute", i, retry)
+		}
+	}
+
+	down := ratelimit.NewShared(failing{}, "join:", 2, time.Minute, nil)
+	for i, want := range []bool{true, true, false} {
+		if ok, _ := down.Allow(ctx, "10.0.0.1"); ok != want {
+			t.Fatalf("store down, call %d: Allow = %v, want %v (this node's own budget)", i, ok, want)
+		}
+	}
+
+	var none *ratelimit.Shared = ratelimit.NewShared(store, "x:", 0, time.Minute, nil)
+	if ok, _ := none.Allow(ctx, "anyone"); !ok {
+		t.Fatal("a limit of 0 refused")
 	}
 }

@@ -25,6 +25,7 @@ import (
 	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/ratelimit"
+	"github.com/seancehq/seance/redis"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
@@ -82,16 +83,24 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		return fmt.Errorf("spirit: %w", err)
 	}
 	log.Info("spirit ready", "provider", cfg.SpiritProvider, "model", cfg.SpiritModel, "personas", len(spirits.Personas()))
+
+	cl, err := openBroker(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer cl.close()
 	rooms := hub.New(hub.Config{
-		Store:   store,
-		Broker:  inmem.NewBroker(),
-		Spirit:  answerer,
-		Persona: spirits.Persona,
-		Logger:  log,
-		Now:     time.Now,
-		NewID:   uuid.NewString,
-		Timings: spirit.LetterTimings,
-		Metrics: meter,
+		Store:           store,
+		Broker:          cl.broker,
+		Spirit:          answerer,
+		Persona:         spirits.Persona,
+		Logger:          log,
+		Now:             time.Now,
+		NewID:           uuid.NewString,
+		Timings:         spirit.LetterTimings,
+		Metrics:         meter,
+		HeartbeatEvery:  cl.heartbeat,
+		LeaseRenewEvery: cl.leaseRenew,
 	})
 
 	// Idle séances end and old ones are deleted, by one node at a time.
@@ -136,9 +145,10 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		NewID:       uuid.NewString,
 		Metrics:     meter,
 
-		CreateLimit:    ratelimit.New(cfg.LimitCreate.N, cfg.LimitCreate.Per, time.Now),
-		JoinLimit:      ratelimit.New(cfg.LimitJoin.N, cfg.LimitJoin.Per, time.Now),
+		CreateLimit:    cl.limit("create:", cfg.LimitCreate),
+		JoinLimit:      cl.limit("join:", cfg.LimitJoin),
 		ConnLimit:      ratelimit.NewConcurrency(cfg.LimitConns),
+		Broker:         cl.health,
 		TrustedProxies: cfg.TrustedProxies,
 	})
 
@@ -155,7 +165,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
-	log.Info("listening", "addr", ln.Addr().String(), "database", cfg.DatabaseKind())
+	log.Info("listening", "addr", ln.Addr().String(), "database", cfg.DatabaseKind(), "node", cl.node)
 
 	select {
 	case err := <-served:
@@ -179,6 +189,56 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	rooms.Shutdown(sctx)
 	log.Info("stopped")
 	return nil
+}
+
+// cluster is the broker this node shares séances through, and the timings
+// that go with it.
+type cluster struct {
+	node       string
+	broker     hub.Broker
+	shared     ratelimit.Counter // nil: the limits are this node's
+	health     httpapi.Pinger    // nil: nothing beside the database to check
+	heartbeat  time.Duration
+	leaseRenew time.Duration
+	log        *slog.Logger
+	close      func()
+}
+
+// openBroker connects to Redis when SEANCE_REDIS_URL names one: several
+// nodes then serve the same séances. Otherwise the node is alone.
+func openBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (cluster, error) {
+	if cfg.RedisURL == "" {
+		return cluster{node: "single", broker: inmem.NewBroker(), close: func() {}}, nil
+	}
+	node := uuid.NewString()
+	// The lease is a third of the presence expiry, and each is renewed
+	// three times within its life: a dead node's questions move within
+	// about NodeTTL/3 + NodeTTL/3, its members stop counting within NodeTTL.
+	lease := cfg.NodeTTL / 3
+	b, err := redis.New(ctx, cfg.RedisURL, redis.Options{
+		NodeID: node, TTL: cfg.NodeTTL, LeaseTTL: lease, Now: time.Now, Logger: log,
+	})
+	if err != nil {
+		return cluster{}, fmt.Errorf("redis: %w", err)
+	}
+	log.Info("cluster mode", "node", node, "node_ttl", cfg.NodeTTL.String())
+	return cluster{
+		node: node, broker: b, shared: b, health: b, log: log,
+		heartbeat: cfg.NodeTTL / 3, leaseRenew: lease / 3,
+		close: func() {
+			if err := b.Close(); err != nil {
+				log.Warn("close redis", "err", err)
+			}
+		},
+	}, nil
+}
+
+// limit is a per-address budget: shared by the nodes in cluster mode.
+func (c cluster) limit(prefix string, r config.Rate) httpapi.Limit {
+	if c.shared == nil {
+		return ratelimit.New(r.N, r.Per, time.Now)
+	}
+	return ratelimit.NewShared(c.shared, prefix, r.N, r.Per, c.log)
 }
 
 // openStore opens (and migrates) the database the configuration names.
