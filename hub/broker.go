@@ -19,6 +19,10 @@ type Event struct {
 	// Msg is the stored message of a persisted event: the nodes count the
 	// questions waiting for the spirit from it.
 	Msg *seance.Message `json:"msg,omitempty"`
+	// After, on an event that is not persisted, holds it back on each
+	// node until the persisted event of that seq has been delivered there:
+	// the spirit's thinking and chunks never overtake their question.
+	After int64 `json:"after,omitempty"`
 	// Taking is the id of the question the spirit has begun to answer
 	// (with spirit_thinking): it no longer counts as waiting.
 	Taking string `json:"taking,omitempty"`

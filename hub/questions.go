@@ -341,7 +341,7 @@ func (r *room) pick() (seance.Message, bool) {
 func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	h := r.hub
 	persona := h.cfg.Persona(r.session.Spirit)
-	r.publish(Event{Frame: wire.Encode(wire.EvSpiritThinking, wire.SpiritThinking{ReplyTo: q.ID, Spirit: persona.ID}, h.now()), Taking: q.ID})
+	r.publish(Event{Frame: wire.Encode(wire.EvSpiritThinking, wire.SpiritThinking{ReplyTo: q.ID, Spirit: persona.ID}, h.now()), Taking: q.ID, After: q.Seq})
 
 	history, err := h.cfg.Store.Messages(ctx, r.id, max(0, q.Seq-1-historyForSpirit), historyForSpirit)
 	if err != nil {
@@ -358,7 +358,7 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	text, err := h.cfg.Spirit.Answer(ctx, seance.Question{
 		SessionID: r.id, Persona: persona.ID, Message: q, Participants: names, History: history, At: h.now(),
 	}, func(chunk string) {
-		r.publish(Event{Frame: wire.Encode(wire.EvSpiritChunk, wire.SpiritChunk{ReplyTo: q.ID, Text: chunk}, h.now())})
+		r.publish(Event{Frame: wire.Encode(wire.EvSpiritChunk, wire.SpiritChunk{ReplyTo: q.ID, Text: chunk}, h.now()), After: q.Seq})
 	})
 	if ctx.Err() != nil {
 		return false
@@ -385,7 +385,10 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 		r.mu.Unlock()
 		switch {
 		case errors.Is(err, seance.ErrAnswered):
-			return true // another node answered it first; its answer stands
+			// Another node answered it first and its answer stands. It may
+			// not have reached this node (Redis down): read it.
+			r.catchUp()
+			return true
 		case seance.ErrorCode(err) == seance.ESessionNotFound:
 			return true // the séance is gone: nobody is owed an answer
 		}

@@ -312,8 +312,9 @@ func (r *room) fanout(ev Event) {
 }
 
 // heartbeat is the room's periodic work: keep this node's presence records
-// alive and announce participants whose node died, catch up with messages
-// this node missed, and take over questions nobody is answering.
+// alive and announce participants whose node died, and take over questions
+// nobody is answering. Missed messages need no polling: the broker says
+// when some may have been missed (Resync), and a later message shows a gap.
 func (r *room) heartbeat(ctx context.Context) {
 	select {
 	case <-r.loaded:
@@ -338,7 +339,6 @@ func (r *room) heartbeat(ctx context.Context) {
 	for _, p := range left {
 		r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, p, h.now())})
 	}
-	r.catchUp()
 	r.qmu.Lock()
 	owed := r.owed() && !r.answering
 	r.qmu.Unlock()

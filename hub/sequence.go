@@ -24,6 +24,7 @@ type seqState struct {
 	ready     bool            // the room is loaded: delivered means something
 	delivered int64           // every persisted event up to here has been fanned out
 	held      map[int64]Event // arrived ahead of a gap
+	after     []Event         // events waiting for their After to be delivered, in arrival order
 	filling   bool            // a read of the database is scheduled or running
 }
 
@@ -40,12 +41,20 @@ func (r *room) deliver(ev Event) {
 		r.taken(ev.Taking)
 		r.qmu.Unlock()
 	}
-	if ev.Seq == 0 {
+	if ev.Seq == 0 && ev.After == 0 {
 		r.fanout(ev)
 		return
 	}
 	r.seq.mu.Lock()
 	defer r.seq.mu.Unlock()
+	if ev.Seq == 0 {
+		if r.seq.ready && ev.After <= r.seq.delivered && len(r.seq.after) == 0 {
+			r.fanout(ev)
+			return
+		}
+		r.seq.after = append(r.seq.after, ev)
+		return
+	}
 	if !r.seq.ready {
 		r.seq.held[ev.Seq] = ev // sorted out by ready
 		return
@@ -61,6 +70,7 @@ func (r *room) ready(lastSeq int64) {
 	r.seq.ready = true
 	r.seq.delivered = lastSeq
 	r.drain()
+	r.releaseAfter()
 }
 
 // sequence delivers ev if it is next, holds it if it is early, drops it if
@@ -109,6 +119,24 @@ func (r *room) emit(ev Event) {
 		r.qmu.Lock()
 		r.track(*ev.Msg)
 		r.qmu.Unlock()
+	}
+	r.releaseAfter()
+}
+
+// releaseAfter delivers the waiting events whose persisted event has been
+// delivered, keeping their order: one still waiting holds back those that
+// came after it. Callers hold seq.mu.
+func (r *room) releaseAfter() {
+	if !r.seq.ready {
+		return
+	}
+	i := 0
+	for i < len(r.seq.after) && r.seq.after[i].After <= r.seq.delivered {
+		r.fanout(r.seq.after[i])
+		i++
+	}
+	if i > 0 {
+		r.seq.after = append(r.seq.after[:0], r.seq.after[i:]...)
 	}
 }
 

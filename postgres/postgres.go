@@ -51,9 +51,13 @@ func WithLogger(l *slog.Logger) Option {
 	}
 }
 
+// defaultMaxConns is the pool size unless the URL sets pool_max_conns.
+const defaultMaxConns = 16
+
 // Open connects to the database at connString (a postgres:// URL or a key=value
 // connection string), checks that it answers and brings its schema up to date.
 // Errors never contain the password.
+
 func Open(ctx context.Context, connString string, opts ...Option) (*DB, error) {
 	o := options{logger: slog.New(slog.DiscardHandler)}
 	for _, opt := range opts {
@@ -68,6 +72,13 @@ func Open(ctx context.Context, connString string, opts ...Option) (*DB, error) {
 	}
 	secret := cfg.ConnConfig.Password
 	where := describe(cfg)
+	// pgx's default (the number of CPUs, at least 4) suits CPU-bound work;
+	// a node's writes wait on commits, for many séances at once, and a
+	// question waiting for a free connection waits under its room's lock.
+	// pool_max_conns in the URL still decides.
+	if !strings.Contains(connString, "pool_max_conns") {
+		cfg.MaxConns = defaultMaxConns
+	}
 
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -14,9 +15,12 @@ import (
 
 type subscription struct{ deliver func(hub.Event) }
 
-// Publish delivers ev to this node's subscribers, then publishes it for the
+// Publish delivers ev to this node's subscribers, then queues it for the
 // other nodes. Local delivery comes first and does not depend on Redis, so
-// a node keeps serving its own members through an outage.
+// a node keeps serving its own members through an outage. The queue is sent
+// in order by one goroutine, in pipelines, so a room never waits on a Redis
+// round trip; an error says that Redis was unreachable at the last attempt,
+// and the other nodes will read what they missed from the database.
 func (b *Broker) Publish(ctx context.Context, sessionID string, ev hub.Event) error {
 	ch := b.channel(sessionID)
 	b.dispatch(ch, ev)
@@ -24,11 +28,93 @@ func (b *Broker) Publish(ctx context.Context, sessionID string, ev hub.Event) er
 	if err != nil {
 		return fmt.Errorf("redis: encode event of séance %s: %w", sessionID, err)
 	}
-	if err := b.rdb.Publish(ctx, ch, payload).Err(); err != nil {
-		return b.wrap("publish to séance "+sessionID, err)
+	select {
+	case b.outbox <- outgoing{channel: ch, payload: payload}:
+	case <-b.stopping:
+		return b.wrap("publish to séance "+sessionID, errors.New("broker closed"))
+	case <-ctx.Done():
+		return b.wrap("publish to séance "+sessionID, ctx.Err())
+	}
+	if err := b.sendErr.Load(); err != nil {
+		return b.wrap("publish to séance "+sessionID, *err)
 	}
 	return nil
 }
+
+// outgoing is one publication waiting to be sent.
+type outgoing struct {
+	channel string
+	payload []byte
+}
+
+// Sending: batches of at most sendBatch publications, each given
+// sendTimeout; a batch that fails is dropped, not retried, since the
+// events are in the database (or were only worth hearing at the moment).
+const (
+	outboxLen   = 8192
+	sendBatch   = 256
+	sendTimeout = 2 * time.Second
+)
+
+// send publishes the outbox in order until the broker stops, then sends
+// what is left.
+func (b *Broker) send() {
+	batch := make([]outgoing, 0, sendBatch)
+	for {
+		select {
+		case o := <-b.outbox:
+			batch = append(batch[:0], o)
+		case <-b.stopping:
+			for {
+				batch = batch[:0]
+				for len(batch) < sendBatch && len(b.outbox) > 0 {
+					batch = append(batch, <-b.outbox)
+				}
+				if len(batch) == 0 {
+					return
+				}
+				b.sendBatch(batch)
+			}
+		}
+		for len(batch) < sendBatch && len(b.outbox) > 0 {
+			batch = append(batch, <-b.outbox)
+		}
+		b.sendBatch(batch)
+	}
+}
+
+// sendBatch publishes a batch. The séances of a batch that failed are
+// told, with the next batch that goes through, to read what they missed
+// from the database: their other nodes may have stayed connected and have
+// no other reason to look. Only the send goroutine calls it.
+func (b *Broker) sendBatch(batch []outgoing) {
+	ctx, cancel := context.WithTimeout(context.Background(), sendTimeout)
+	defer cancel()
+	pipe := b.rdb.Pipeline()
+	for ch := range b.missed {
+		pipe.Publish(ctx, ch, b.node+"\n"+resyncHead+"\n")
+	}
+	for _, o := range batch {
+		pipe.Publish(ctx, o.channel, o.payload)
+	}
+	_, err := pipe.Exec(ctx)
+	if err == nil {
+		clear(b.missed)
+		if b.sendErr.Swap(nil) != nil {
+			b.log.Info("publishing again")
+		}
+		return
+	}
+	for _, o := range batch {
+		b.missed[o.channel] = true
+	}
+	if b.sendErr.Swap(&err) == nil {
+		b.log.Warn("publish failed; the other nodes will catch up from the database", "dropped", len(batch), "err", scrub(err, b.secrets...))
+	}
+}
+
+// resyncHead, in place of an event, tells the receivers to resync.
+const resyncHead = `"resync"`
 
 // Subscribe registers deliver for the séance's events. The first local
 // subscriber of a séance makes this node subscribe to its channel, the last
@@ -201,6 +287,9 @@ func decodeEvent(payload string) (origin string, ev hub.Event, err error) {
 	head, frame, ok := strings.Cut(rest, "\n")
 	if !ok {
 		return "", hub.Event{}, errors.New("no event")
+	}
+	if head == resyncHead {
+		return origin, hub.Event{Resync: true}, nil
 	}
 	if err := json.Unmarshal([]byte(head), &ev); err != nil {
 		return "", hub.Event{}, fmt.Errorf("event: %w", err)

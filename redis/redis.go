@@ -76,6 +76,12 @@ type Broker struct {
 	subs map[string]map[*subscription]struct{} // channel → local subscribers
 	wake chan struct{}                         // the local channel set changed
 
+	outbox   chan outgoing
+	stopping chan struct{}         // closed by Close: send what is queued, then stop
+	sent     chan struct{}         // closed when the outbox is sent
+	sendErr  atomic.Pointer[error] // the last batch's failure, nil once one succeeds
+	missed   map[string]bool       // channels of failed batches; the send goroutine's own
+
 	cancel    context.CancelFunc
 	wg        sync.WaitGroup
 	closeOnce sync.Once
@@ -146,8 +152,16 @@ func New(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 		secrets:  secrets,
 		subs:     map[string]map[*subscription]struct{}{},
 		wake:     make(chan struct{}, 1),
+		outbox:   make(chan outgoing, outboxLen),
+		missed:   map[string]bool{},
+		stopping: make(chan struct{}),
+		sent:     make(chan struct{}),
 		cancel:   stop,
 	}
+	go func() {
+		defer close(b.sent)
+		b.send()
+	}()
 	// One PubSub connection carries every séance this node subscribes to;
 	// go-redis redials it and resubscribes by itself, and the subscription
 	// confirmations it passes on are what tells the rooms to resync.
@@ -170,6 +184,10 @@ func New(ctx context.Context, rawURL string, opts Options) (*Broker, error) {
 // down has already left its séances, or is taken for dead like any other.
 func (b *Broker) Close() error {
 	b.closeOnce.Do(func() {
+		// What the node said last (a séance ended, members left) still
+		// reaches the others.
+		close(b.stopping)
+		<-b.sent
 		b.cancel()
 		psErr := b.ps.Close()
 		b.wg.Wait()
@@ -290,3 +308,15 @@ func scrub(err error, secrets ...string) error {
 	}
 	return err
 }
+
+// clientLog passes go-redis's own messages (failed dials, pool troubles) to
+// a slog.Logger, so that they reach the node's structured log.
+type clientLog struct{ log *slog.Logger }
+
+func (l clientLog) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
+}
+
+// RouteClientLogs sends go-redis's messages to log. go-redis has one logger
+// per process, so only the program's composition root should call this.
+func RouteClientLogs(log *slog.Logger) { goredis.SetLogger(clientLog{log: log}) }

@@ -210,6 +210,7 @@ func openBroker(ctx context.Context, cfg config.Config, log *slog.Logger) (clust
 	if cfg.RedisURL == "" {
 		return cluster{node: "single", broker: inmem.NewBroker(), close: func() {}}, nil
 	}
+	redis.RouteClientLogs(log)
 	node := uuid.NewString()
 	// The lease is a third of the presence expiry, and each is renewed
 	// three times within its life: a dead node's questions move within
