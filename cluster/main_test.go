@@ -1,13 +1,12 @@
 package cluster
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
+
+	"github.com/seancehq/seance/internal/testbin"
 )
 
 // binPath is the seance binary the nodes run.
@@ -24,11 +23,6 @@ func run(m *testing.M) int {
 		// it would start a node.
 		return m.Run()
 	}
-	root, err := moduleRoot()
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "cluster:", err)
-		return 1
-	}
 	// Neither the binary nor its folder is called seance: the nodes must
 	// not be among the processes a `pkill seance`, or a `pgrep seance` for
 	// the load tool's --pid, finds on a machine running other servers.
@@ -38,30 +32,11 @@ func run(m *testing.M) int {
 		return 1
 	}
 	defer os.RemoveAll(tmp)
-	binPath = filepath.Join(tmp, "medium")
-	args := []string{"build", "-o", binPath}
-	if raceBuild {
-		// The nodes are where the concurrency is: under -race they carry
-		// the detector too, and a report in their output fails the test.
-		args = append(args, "-race")
-	}
-	build := exec.Command("go", append(args, "./cmd/seance")...)
-	build.Dir = root
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "cluster: go %s: %v\n%s", strings.Join(args, " "), err, out)
+	// The nodes are where the concurrency is: under -race they carry the
+	// detector too, and a report in their output fails the test.
+	if binPath, err = testbin.Build(tmp, "medium", raceBuild); err != nil {
+		fmt.Fprintln(os.Stderr, "cluster:", err)
 		return 1
 	}
 	return m.Run()
-}
-
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the seance module")
-	}
-	return filepath.Dir(gomod), nil
 }

@@ -17,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/seancehq/seance/internal/testbin"
 	"github.com/seancehq/seance/internal/testsvc"
 )
 
@@ -105,7 +106,7 @@ type node struct {
 	name string
 	addr string
 	env  []string
-	out  *logBuffer
+	out  *testbin.Buffer
 
 	mu       sync.Mutex
 	cmd      *exec.Cmd
@@ -120,7 +121,7 @@ func newNode(t *testing.T, name string, env []string) *node {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := &node{t: t, name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), out: &logBuffer{}}
+	n := &node{t: t, name: name, addr: fmt.Sprintf("127.0.0.1:%d", port), out: &testbin.Buffer{}}
 	// Only this test's settings: SEANCE_* variables of the environment the
 	// tests run in would change what is tested.
 	for _, kv := range os.Environ() {
@@ -287,24 +288,6 @@ func (n *node) waitHealth(code int, broker string, timeout time.Duration) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// logBuffer collects a process's output for the goroutines exec starts.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *logBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *logBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // --- REST ---

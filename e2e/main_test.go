@@ -23,6 +23,7 @@ import (
 	"github.com/chromedp/cdproto/page"
 	"github.com/chromedp/chromedp"
 
+	"github.com/seancehq/seance/internal/testbin"
 	"github.com/seancehq/seance/internal/testsvc"
 )
 
@@ -41,7 +42,7 @@ func run(m *testing.M) int {
 		// Every test skips (or fails) on its own with the reason.
 		return m.Run()
 	}
-	root, err := moduleRoot()
+	root, err := testbin.ModuleRoot()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
@@ -55,11 +56,8 @@ func run(m *testing.M) int {
 			return 1
 		}
 		defer os.RemoveAll(tmp)
-		binPath = filepath.Join(tmp, "seance")
-		build := exec.Command("go", "build", "-o", binPath, "./cmd/seance")
-		build.Dir = root
-		if out, err := build.CombinedOutput(); err != nil {
-			fmt.Fprintf(os.Stderr, "e2e: go build ./cmd/seance: %v\n%s", err, out)
+		if binPath, err = testbin.Build(tmp, "seance", false); err != nil {
+			fmt.Fprintln(os.Stderr, "e2e:", err)
 			return 1
 		}
 	}
@@ -88,18 +86,6 @@ func findChrome() (string, error) {
 	return "", errors.New("no chromium on PATH (apt-get install chromium, or set SEANCE_CHROME)")
 }
 
-func moduleRoot() (string, error) {
-	out, err := exec.Command("go", "env", "GOMOD").Output()
-	if err != nil {
-		return "", fmt.Errorf("go env GOMOD: %w", err)
-	}
-	gomod := strings.TrimSpace(string(out))
-	if gomod == "" || gomod == os.DevNull {
-		return "", errors.New("not inside the seance module")
-	}
-	return filepath.Dir(gomod), nil
-}
-
 // needBrowser skips the test, or fails it in CI, when there is no Chromium.
 func needBrowser(t *testing.T) {
 	t.Helper()
@@ -117,7 +103,7 @@ type server struct {
 	db   string
 	cmd  *exec.Cmd
 	done chan struct{}
-	out  *syncBuffer
+	out  *testbin.Buffer
 }
 
 func startServer(t *testing.T) *server {
@@ -129,7 +115,7 @@ func startServer(t *testing.T) *server {
 	}
 	addr := ln.Addr().String()
 	ln.Close()
-	s := &server{t: t, addr: addr, db: filepath.Join(t.TempDir(), "seance.db"), out: &syncBuffer{}}
+	s := &server{t: t, addr: addr, db: filepath.Join(t.TempDir(), "seance.db"), out: &testbin.Buffer{}}
 	s.start()
 	t.Cleanup(func() {
 		s.stop()
@@ -205,23 +191,6 @@ func (s *server) stop() {
 		<-s.done
 	}
 	s.cmd = nil
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // --- REST from the test ---

@@ -81,7 +81,7 @@ type Hub struct {
 	cancelAnswer context.CancelFunc
 	answers      sync.WaitGroup
 
-	stopPing chan struct{}
+	stopLoops chan struct{}
 	pingDone chan struct{}
 	beatDone chan struct{}
 }
@@ -117,10 +117,10 @@ func New(cfg Config) *Hub {
 	if cfg.Now == nil {
 		cfg.Now = time.Now
 	}
-	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*room{}, stopPing: make(chan struct{}), pingDone: make(chan struct{}), beatDone: make(chan struct{})}
+	h := &Hub{cfg: cfg, log: cfg.Logger, rooms: map[string]*room{}, stopLoops: make(chan struct{}), pingDone: make(chan struct{}), beatDone: make(chan struct{})}
 	h.answerCtx, h.cancelAnswer = context.WithCancel(context.Background())
-	go h.pingLoop()
-	go h.heartbeatLoop()
+	go h.everyRoom(cfg.PingEvery, h.pingDone, h.ping)
+	go h.everyRoom(cfg.HeartbeatEvery, h.beatDone, h.heartbeat)
 	return h
 }
 
@@ -364,7 +364,7 @@ func (h *Hub) Shutdown(ctx context.Context) {
 		rooms = append(rooms, r)
 	}
 	h.mu.Unlock()
-	close(h.stopPing)
+	close(h.stopLoops)
 	<-h.pingDone
 	<-h.beatDone
 
@@ -432,38 +432,32 @@ func (h *Hub) roomList() []*room {
 	return rooms
 }
 
-func (h *Hub) heartbeatLoop() {
-	defer close(h.beatDone)
-	tick := time.NewTicker(h.cfg.HeartbeatEvery)
+// everyRoom calls fn for each room every period until Shutdown, then
+// closes done.
+func (h *Hub) everyRoom(period time.Duration, done chan<- struct{}, fn func(*room)) {
+	defer close(done)
+	tick := time.NewTicker(period)
 	defer tick.Stop()
 	for {
 		select {
-		case <-h.stopPing:
+		case <-h.stopLoops:
 			return
 		case <-tick.C:
 			for _, r := range h.roomList() {
-				ctx, cancel := context.WithTimeout(h.answerCtx, brokerTimeout)
-				r.heartbeat(ctx)
-				cancel()
+				fn(r)
 			}
 		}
 	}
 }
 
-func (h *Hub) pingLoop() {
-	defer close(h.pingDone)
-	tick := time.NewTicker(h.cfg.PingEvery)
-	defer tick.Stop()
-	for {
-		select {
-		case <-h.stopPing:
-			return
-		case <-tick.C:
-			for _, r := range h.roomList() {
-				for _, c := range r.clientList() {
-					c.ping()
-				}
-			}
-		}
+func (h *Hub) ping(r *room) {
+	for _, c := range r.clientList() {
+		c.ping()
 	}
+}
+
+func (h *Hub) heartbeat(r *room) {
+	ctx, cancel := context.WithTimeout(h.answerCtx, brokerTimeout)
+	defer cancel()
+	r.heartbeat(ctx)
 }

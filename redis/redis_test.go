@@ -1,7 +1,6 @@
 package redis_test
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -16,6 +15,7 @@ import (
 	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance/internal/testbin"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/redis"
 	"github.com/seancehq/seance/wire"
@@ -456,30 +456,12 @@ func TestOutage(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log destination safe for the broker's goroutines.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.buf.String()
-}
-
 // What another program publishes on a séance's channel is logged and
 // dropped; the events after it still arrive.
 func TestMalformedPayloadDropped(t *testing.T) {
 	t.Parallel()
 	url, prefix := testsvc.Redis(t)
-	var logs syncBuffer
+	var logs testbin.Buffer
 	a := newNode(t, url, redis.Options{Prefix: prefix, Logger: slog.New(slog.NewTextHandler(&logs, nil))})
 	b := newNode(t, url, redis.Options{Prefix: prefix})
 	const sid = "malformed"
