@@ -1,6 +1,8 @@
 // Package hub owns this node's séance rooms: who is connected to which
-// séance, presence, capacity, the ordered delivery of events, resuming
-// clients, and the spirit's queue of questions. It knows nothing of sockets:
+// séance, the ordered delivery of events, resuming clients, and answering
+// the spirit's questions. What the nodes serving one séance must agree on —
+// presence and seats, the spirit's lease, rate limits, the events
+// themselves — goes through the Broker. It knows nothing of sockets:
 // connections reach it as a Transport.
 package hub
 
