@@ -84,8 +84,8 @@ type Hub struct {
 	answers      sync.WaitGroup
 
 	stopLoops chan struct{}
-	pingDone chan struct{}
-	beatDone chan struct{}
+	pingDone  chan struct{}
+	beatDone  chan struct{}
 }
 
 // New returns a running hub; stop it with Shutdown.
