@@ -6,13 +6,13 @@ import (
 	"net/netip"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/metrics/metricstest"
 	"github.com/seancehq/seance/ratelimit"
@@ -87,24 +87,6 @@ func TestDocsPageNeedsNoInlineCode(t *testing.T) {
 	ts.get(t, "/docs/nothing.js").wantError(t, http.StatusNotFound, seance.ENotFound)
 }
 
-// clock is a fake clock for the limits.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 func from(addr string) map[string]string { return map[string]string{"X-Forwarded-For": addr} }
 
 func (ts *testServer) createFrom(t *testing.T, header map[string]string) *reply {
@@ -123,7 +105,7 @@ func wantRateLimited(t *testing.T, r *reply, retryAfter string) {
 // Séance creation: a burst of N per client address, then one per period/N;
 // 429 RATE_LIMITED with Retry-After in between.
 func TestCreateLimit(t *testing.T) {
-	clk := &clock{now: time.Now()}
+	clk := testclock.New(time.Now())
 	m := metrics.New(prometheus.NewRegistry(), "test")
 	ts := newServerWith(t, sqliteStore(t), func(o *depsOverride) {
 		o.createLimit = ratelimit.New(2, time.Minute, clk.Now)
@@ -139,9 +121,9 @@ func TestCreateLimit(t *testing.T) {
 	if r.env.Error.Details["limit"] != "create" {
 		t.Fatalf("details %v do not name the limit", r.env.Error.Details)
 	}
-	clk.advance(29 * time.Second)
+	clk.Advance(29 * time.Second)
 	wantRateLimited(t, ts.createFrom(t, nil), "1")
-	clk.advance(time.Second)
+	clk.Advance(time.Second)
 	if r := ts.createFrom(t, nil); r.status != http.StatusCreated {
 		t.Fatalf("after Retry-After: %d %s", r.status, r.raw)
 	}
@@ -161,7 +143,7 @@ func TestCreateLimit(t *testing.T) {
 // Joins over REST and over WebSocket share one budget; a refused WebSocket
 // gets HTTP 429 before the upgrade.
 func TestJoinLimit(t *testing.T) {
-	clk := &clock{now: time.Now()}
+	clk := testclock.New(time.Now())
 	ts := newServerWith(t, sqliteStore(t), func(o *depsOverride) {
 		o.joinLimit = ratelimit.New(2, time.Hour, clk.Now)
 	})

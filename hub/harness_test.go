@@ -17,6 +17,7 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
@@ -367,24 +368,8 @@ func (b *broker) subscriptions(sessionID string) int {
 	return b.subs[sessionID]
 }
 
-// clock is a hand-moved clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func newClock() *clock { return &clock{now: time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC)} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
+func newClock() *testclock.Clock {
+	return testclock.New(time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC))
 }
 
 var catalog = spirit.NewCatalog(spirit.BuiltinPersonas())

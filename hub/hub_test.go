@@ -430,7 +430,7 @@ func TestTypingThrottledPerParticipant(t *testing.T) {
 	}
 	typing(b)
 	typing(b)
-	clk.advance(999 * time.Millisecond)
+	clk.Advance(999 * time.Millisecond)
 	typing(a)
 	ask(a, "sentinel one")
 	for _, tt := range []struct {
@@ -441,7 +441,7 @@ func TestTypingThrottledPerParticipant(t *testing.T) {
 			t.Fatalf("%s saw typing of %v, want %v", tt.tr.name, got, tt.want)
 		}
 	}
-	clk.advance(time.Millisecond)
+	clk.Advance(time.Millisecond)
 	typing(a)
 	ask(b, "sentinel two")
 	if got := typers(cT, 2); !slices.Equal(got, []string{"a", "b", "a"}) {

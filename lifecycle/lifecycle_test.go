@@ -15,6 +15,7 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/lifecycle"
@@ -28,24 +29,6 @@ const (
 	idleTTL   = 24 * time.Hour
 	retention = 720 * time.Hour
 )
-
-// clock is a fake clock the test moves by hand.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) set(t time.Time) {
-	c.mu.Lock()
-	c.now = t
-	c.mu.Unlock()
-}
 
 // rooms records what the job tells the rooms.
 type rooms struct {
@@ -95,7 +78,7 @@ func TestExpiryAndRetention(t *testing.T) {
 	for _, b := range teststore.Backends() {
 		t.Run(b.Name, func(t *testing.T) {
 			store := b.Open(t)
-			clk := &clock{now: t0}
+			clk := testclock.New(t0)
 			told := &rooms{}
 			job := lifecycle.New(lifecycle.Config{Store: store, Rooms: told, IdleTTL: idleTTL, Retention: retention, Now: clk.Now})
 
@@ -123,7 +106,7 @@ func TestExpiryAndRetention(t *testing.T) {
 			}
 			present := map[string]bool{quiet.ID: true, chatty.ID: true, ended.ID: true}
 			for i, st := range steps {
-				clk.set(st.at)
+				clk.Set(st.at)
 				res, err := job.RunOnce(context.Background())
 				if err != nil {
 					t.Fatalf("step %d: %v", i, err)
@@ -188,7 +171,7 @@ func TestOneNodeAtATime(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			mine, other := tt.stores(t)
 			idle := create(t, mine, "idle", t0)
-			clk := &clock{now: t0.Add(2 * idleTTL)}
+			clk := testclock.New(t0.Add(2 * idleTTL))
 			job := lifecycle.New(lifecycle.Config{Store: mine, Rooms: &rooms{}, IdleTTL: idleTTL, Retention: retention, Now: clk.Now})
 
 			unlock, ok, err := other.TryLock(context.Background(), "lifecycle")
@@ -246,7 +229,7 @@ func (tr *transport) last() (event string, data map[string]any) {
 // went idle is told session_ended with reason "idle", and closed with 4010.
 func TestIdleEndsConnectedClients(t *testing.T) {
 	store := openSQLite(t)
-	clk := &clock{now: t0}
+	clk := testclock.New(t0)
 	catalog := spirit.NewCatalog(spirit.BuiltinPersonas())
 	h := hub.New(hub.Config{
 		Store: store, Broker: inmem.NewBroker(), Spirit: spirit.Placeholder{}, Persona: catalog.Persona,
@@ -264,7 +247,7 @@ func TestIdleEndsConnectedClients(t *testing.T) {
 	}
 
 	job := lifecycle.New(lifecycle.Config{Store: store, Rooms: h, IdleTTL: idleTTL, Retention: retention, Now: clk.Now})
-	clk.set(t0.Add(idleTTL + time.Minute))
+	clk.Set(t0.Add(idleTTL + time.Minute))
 	if _, err := job.RunOnce(context.Background()); err != nil {
 		t.Fatal(err)
 	}

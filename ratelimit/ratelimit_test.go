@@ -8,25 +8,9 @@ import (
 	"time"
 
 	"github.com/seancehq/seance/inmem"
+	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/ratelimit"
 )
-
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *clock) advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
 
 func TestLimiter(t *testing.T) {
 	type step struct {
@@ -67,10 +51,10 @@ func TestLimiter(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			clk := &clock{now: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)}
+			clk := testclock.New(time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC))
 			l := ratelimit.New(tt.n, tt.period, clk.Now)
 			for i, st := range tt.steps {
-				clk.advance(st.advance)
+				clk.Advance(st.advance)
 				ok, retry := l.Allow(context.Background(), st.key)
 				if ok != st.wantOK || (!ok && retry != st.wantRetry) {
 					t.Fatalf("step %d (%s): Allow = %v, retry %v; want %v, %v", i, st.key, ok, retry, st.wantOK, st.wantRetry)
@@ -106,7 +90,7 @@ func TestZeroMeansNoLimit(t *testing.T) {
 // Keys whose budget has refilled are forgotten, so a stream of one-off
 // addresses does not grow the map for ever.
 func TestLimiterForgetsIdleKeys(t *testing.T) {
-	clk := &clock{now: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC)}
+	clk := testclock.New(time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC))
 	l := ratelimit.New(10, time.Minute, clk.Now)
 	for i := range 1000 {
 		l.Allow(context.Background(), string(rune('a'+i%26))+time.Duration(i).String())
@@ -114,7 +98,7 @@ func TestLimiterForgetsIdleKeys(t *testing.T) {
 	if l.Len() != 1000 {
 		t.Fatalf("remembers %d keys, want 1000", l.Len())
 	}
-	clk.advance(2 * time.Minute)
+	clk.Advance(2 * time.Minute)
 	l.Allow(context.Background(), "newcomer")
 	if l.Len() != 1 {
 		t.Fatalf("after every budget refilled: remembers %d keys, want 1", l.Len())

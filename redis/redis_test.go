@@ -16,6 +16,7 @@ import (
 
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/internal/testbin"
+	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/redis"
 	"github.com/seancehq/seance/wire"
@@ -668,31 +669,13 @@ func TestKeys(t *testing.T) {
 	}
 }
 
-// clock is a settable Options.Now.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // The rate limit's window slides on Options.Now: an event leaves it exactly
 // one period after it was taken, and retryAfter says when.
 func TestAllowSlidingWindow(t *testing.T) {
 	t.Parallel()
 	url, prefix := testsvc.Redis(t)
-	c := &clock{t: time.Now()}
-	b := newNode(t, url, redis.Options{Prefix: prefix, Now: c.now})
+	c := testclock.New(time.Now())
+	b := newNode(t, url, redis.Options{Prefix: prefix, Now: c.Now})
 	ctx := t.Context()
 	const per = 10 * time.Second
 	steps := []struct {
@@ -708,7 +691,7 @@ func TestAllowSlidingWindow(t *testing.T) {
 		{0, false, time.Second},     // the t0+1s one leaves at t0+11s
 	}
 	for i, s := range steps {
-		c.add(s.advance)
+		c.Advance(s.advance)
 		ok, retry, err := b.Allow(ctx, "k", 2, per)
 		if err != nil {
 			t.Fatal(err)
