@@ -263,7 +263,9 @@ func (r *room) leave(c *Client) {
 			h.log.Warn("presence unavailable; announcing the leave from this node", "session_id", r.id, "err", err)
 			last = true
 		}
-		if last {
+		// In an ended séance everyone is being told so and closed: a
+		// user_left would only race the session_ended.
+		if last && !r.ended.Load() {
 			r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, wire.ParticipantOf(m.p), h.now())})
 		}
 	}
