@@ -338,7 +338,7 @@ func (h *Hub) Present(ctx context.Context, sessionID string) int {
 		select {
 		case <-r.loaded:
 			if r.loadErr == nil {
-				return r.present(ctx)
+				return len(r.present(ctx))
 			}
 		default:
 		}

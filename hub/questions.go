@@ -348,9 +348,7 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 		history = nil // the spirit answers without memory rather than not at all
 	}
 	history = trimAfter(history, q.Seq)
-	r.mu.Lock()
-	present := r.presentLocked(ctx)
-	r.mu.Unlock()
+	present := r.present(ctx)
 	names := make([]string, len(present))
 	for i, p := range present {
 		names[i] = p.Name

@@ -180,32 +180,55 @@ func (r *room) enter(ctx context.Context, p seance.Participant) (first bool, err
 // participant exists already and is not checked here.
 func (r *room) admits(ctx context.Context, userID string) error {
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	switch {
 	case r.gone:
+		r.mu.Unlock()
 		return nil // join tells, and the room is loaded again
 	case r.ended.Load():
+		r.mu.Unlock()
 		return seance.Errorf(seance.ESessionEnded, "This séance has ended.")
 	case userID == "" || r.members[userID] != nil:
+		r.mu.Unlock()
 		return nil
 	}
-	present := r.presentLocked(ctx)
+	r.mu.Unlock()
+	present := r.present(ctx)
 	if len(present) >= r.session.MaxUsers && !slices.ContainsFunc(present, func(p wire.Participant) bool { return p.ID == userID }) {
 		return FullError(len(present), r.session.MaxUsers)
 	}
 	return nil
 }
 
-// presentLocked lists the séance's participants on every node, or this
-// node's alone when the broker cannot say. Callers hold mu.
-func (r *room) presentLocked(ctx context.Context) []wire.Participant {
+// presentEverywhere lists the séance's participants on every node; false
+// when the broker cannot say. It takes no lock: a room does not wait on
+// Redis for anyone asking who is there.
+func (r *room) presentEverywhere(ctx context.Context) ([]wire.Participant, bool) {
 	bctx, cancel := context.WithTimeout(ctx, brokerTimeout)
 	defer cancel()
 	ps, err := r.hub.cfg.Broker.Present(bctx, r.id)
-	if err == nil {
+	if err != nil {
+		r.hub.log.Warn("presence unavailable; listing this node's members only", "session_id", r.id, "err", err)
+		return nil, false
+	}
+	return ps, true
+}
+
+// present lists the séance's participants on every node, or this node's
+// alone when the broker cannot say.
+func (r *room) present(ctx context.Context) []wire.Participant {
+	if ps, ok := r.presentEverywhere(ctx); ok {
 		return ps
 	}
-	r.hub.log.Warn("presence unavailable; listing this node's members only", "session_id", r.id, "err", err)
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.localLocked()
+}
+
+// presentLocked is present for callers that hold mu.
+func (r *room) presentLocked(ctx context.Context) []wire.Participant {
+	if ps, ok := r.presentEverywhere(ctx); ok {
+		return ps
+	}
 	return r.localLocked()
 }
 
@@ -229,13 +252,6 @@ func (r *room) snapshot() {
 }
 
 func (r *room) clientList() []*Client { return *r.clients.Load() }
-
-// present counts the séance's participants on every node.
-func (r *room) present(ctx context.Context) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return len(r.presentLocked(ctx))
-}
 
 func (r *room) leave(c *Client) {
 	h := r.hub
