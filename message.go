@@ -28,4 +28,5 @@ type Message struct {
 	// Spirit answers only.
 	ReplyTo       string
 	LetterTimings []int
+	Safety        *Safety // what the guard found in the question answered
 }

@@ -14,6 +14,13 @@ type Question struct {
 	Participants []string // names of those present
 	History      []Message
 	At           time.Time
+	// Safety is the guard's verdict on the question, for the engine to
+	// answer accordingly; nil when it found nothing.
+	Safety *Safety
+	// Caution is set by the guard on a question in no category that
+	// speaks of death, harm or drugs ("will my grandma die?"): an engine
+	// answers it without a cheerful YES.
+	Caution bool
 }
 
 // Spirit answers questions. Answer streams the answer's text to emit as it is
@@ -21,7 +28,7 @@ type Question struct {
 // and returns the whole answer. It must not fail: an engine that can fail
 // falls back to one that cannot.
 type Spirit interface {
-	Answer(ctx context.Context, q Question, emit func(chunk string)) (string, error)
+	Answer(ctx context.Context, q Question, emit func(chunk string)) (Answer, error)
 }
 
 // Limits of a participant's name and question.

@@ -16,6 +16,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/seancehq/seance/safety"
 )
 
 // Rate is a budget of N events per Per. N == 0 means no limit.
@@ -58,6 +60,12 @@ type Config struct {
 	SpiritAPIKey   string
 	SpiritTimeout  time.Duration
 	SpiritsDir     string
+
+	// HelpFile is the operator's help text for a person in crisis
+	// (SEANCE_HELP_FILE), read and checked into Help at start; empty
+	// keeps the built-in help.
+	HelpFile string
+	Help     safety.HelpSet
 
 	LimitCreate Rate
 	LimitJoin   Rate
@@ -139,6 +147,14 @@ func settings(getenv func(string) string) []setting {
 			func(c *Config, v string) (err error) { c.SpiritTimeout, err = parsePositiveDuration(v); return }},
 		{"SEANCE_SPIRITS_DIR", "spirits-dir", "", "folder of custom persona files (SPIRIT.md)",
 			func(c *Config, v string) error { c.SpiritsDir = v; return nil }},
+		{"SEANCE_HELP_FILE", "help-file", "", "Markdown or JSON file: the help text and link shown to someone in crisis, for your region; empty is the built-in international help",
+			func(c *Config, v string) (err error) {
+				c.HelpFile, c.Help = v, safety.DefaultHelp()
+				if v != "" {
+					c.Help, err = safety.LoadHelp(v)
+				}
+				return err
+			}},
 		{"SEANCE_LIMIT_CREATE", "limit-create", "30/m", "séance creations per client address: N/s, N/m, N/h, or 0 for no limit",
 			func(c *Config, v string) (err error) { c.LimitCreate, err = parseRate(v); return }},
 		{"SEANCE_LIMIT_JOIN", "limit-join", "120/m", "joins per client address: N/s, N/m, N/h, or 0 for no limit",
@@ -256,6 +272,9 @@ func (c Config) LogValue() slog.Value {
 		// Durations as strings: the JSON handler would write nanoseconds.
 		slog.String("spirit_timeout", c.SpiritTimeout.String()),
 		slog.String("spirits_dir", c.SpiritsDir),
+		slog.String("help_file", c.HelpFile),
+		// The links say which help is in use; the texts are long.
+		slog.Any("help", map[string]string{"self_harm": c.Help.SelfHarm.URL, "emergency": c.Help.Emergency.URL}),
 		slog.String("limit_create", c.LimitCreate.String()),
 		slog.String("limit_join", c.LimitJoin.String()),
 		slog.Int("limit_conns", c.LimitConns),

@@ -9,10 +9,14 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/seancehq/seance/safety"
 )
 
 // env turns a map into a getenv, so tests never touch the process environment.
@@ -64,6 +68,7 @@ func TestDefaults(t *testing.T) {
 		SessionIdleTTL:   24 * time.Hour,
 		HistoryRetention: 720 * time.Hour,
 		NodeTTL:          30 * time.Second,
+		Help:             safety.DefaultHelp(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("defaults:\n got %#v\nwant %#v", fields(got), fields(want))
@@ -437,6 +442,7 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		SessionIdleTTL:   5 * time.Minute,
 		HistoryRetention: 6 * time.Hour,
 		NodeTTL:          9 * time.Second,
+		Help:             safety.DefaultHelp(),
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("flags did not win:\n got %s\nwant %s", fields(got), fields(want))
@@ -679,6 +685,8 @@ func TestLogValueHidesSecrets(t *testing.T) {
 		"spirit_api_key":    "[redacted]",
 		"spirit_timeout":    "15s",
 		"spirits_dir":       "",
+		"help_file":         "",
+		"help":              map[string]any{"self_harm": "https://findahelpline.com", "emergency": "https://en.wikipedia.org/wiki/List_of_emergency_telephone_numbers"},
 		"limit_create":      "30/m",
 		"limit_join":        "120/m",
 		"limit_conns":       float64(64),
@@ -767,4 +775,34 @@ func TestLogger(t *testing.T) {
 			t.Errorf("%v: wrong levels in %q", tt.vars, out)
 		}
 	}
+}
+
+// SEANCE_HELP_FILE is read and checked at start: a region's own help is in
+// Config.Help, a bad file stops the server with one line naming the
+// variable.
+func TestHelpFile(t *testing.T) {
+	t.Parallel()
+	dir := t.TempDir()
+	good := filepath.Join(dir, "help.md")
+	if err := os.WriteFile(good, []byte("# self_harm\nSamaritans: call 116 123, free, day or night. [samaritans.org](https://www.samaritans.org)\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c := mustParse(t, nil, map[string]string{"SEANCE_HELP_FILE": good})
+	if c.HelpFile != good || c.Help.SelfHarm.URL != "https://www.samaritans.org" || c.Help.Emergency != safety.DefaultHelp().Emergency {
+		t.Errorf("help from %s: %+v", good, c.Help)
+	}
+	c = mustParse(t, []string{"--help-file", good}, nil)
+	if c.Help.SelfHarm.Text != "Samaritans: call 116 123, free, day or night. samaritans.org" {
+		t.Errorf("help from the flag: %+v", c.Help.SelfHarm)
+	}
+
+	bad := filepath.Join(dir, "bad.json")
+	if err := os.WriteFile(bad, []byte(`{"text": "Call us.", "url": "ftp://x"}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	msg := parseErr(t, nil, map[string]string{"SEANCE_HELP_FILE": bad}, "SEANCE_HELP_FILE: ")
+	if !strings.Contains(msg, "must be an http(s) address") {
+		t.Errorf("error %q does not say what is wrong", msg)
+	}
+	parseErr(t, nil, map[string]string{"SEANCE_HELP_FILE": filepath.Join(dir, "missing.md")}, "SEANCE_HELP_FILE: ")
 }

@@ -31,6 +31,7 @@ func TestInBrowsers(t *testing.T) {
 		{"KeyboardOnly", testKeyboardOnly},
 		{"PhoneViewport", testPhoneViewport},
 		{"TranscriptPagesBack", testTranscriptPagesBack},
+		{"HelpBesideTheBoard", testHelpBesideTheBoard},
 	}
 	var wg sync.WaitGroup
 	for _, sc := range scenarios {

@@ -176,6 +176,15 @@ func schemas() map[string]any {
 			"timestamp":      dateTime,
 			"letter_timings": arrayOf(map[string]any{"type": "integer"}),
 			"reply_to":       str,
+			"safety":         ref("Safety"),
+		}),
+		"Safety": object([]string{"category", "help"}, map[string]any{
+			"category": map[string]any{"type": "string", "enum": seance.Categories(),
+				"description": "what the spirit's guard found in the question this answer replies to"},
+			"help": map[string]any{"oneOf": []any{map[string]any{"type": "null"}, object([]string{"text", "url"}, map[string]any{
+				"text": str,
+				"url":  map[string]any{"type": []string{"string", "null"}, "format": "uri"},
+			})}, "description": "real help for a person in crisis (self_harm, emergency): shown beside the board, never spelled"},
 		}),
 		"Transcript": object([]string{"session", "messages"}, map[string]any{
 			"session":  ref("Session"),

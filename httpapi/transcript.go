@@ -80,6 +80,14 @@ func markdown(sess *seance.Session, msgs []seance.Message) string {
 		at := m.Timestamp.Format("15:04:05")
 		if m.IsSpirit {
 			fmt.Fprintf(&b, "> **%s** (%s): %s\n\n", escapeMarkdown(m.UserName), at, escapeMarkdown(m.Text))
+			if m.Safety != nil && m.Safety.Help != nil {
+				// The help shown beside the board, kept with the answer.
+				fmt.Fprintf(&b, "> _Help: %s_", escapeMarkdown(m.Safety.Help.Text))
+				if m.Safety.Help.URL != "" {
+					fmt.Fprintf(&b, " <%s>", m.Safety.Help.URL)
+				}
+				b.WriteString("\n\n")
+			}
 			continue
 		}
 		fmt.Fprintf(&b, "**%s** (%s): %s\n\n", escapeMarkdown(m.UserName), at, escapeMarkdown(m.Text))

@@ -294,17 +294,17 @@ func newGatedSpirit() *gatedSpirit {
 	return &gatedSpirit{took: make(chan seance.Message, 1024), release: make(chan struct{})}
 }
 
-func (g *gatedSpirit) Answer(ctx context.Context, q seance.Question, emit func(string)) (string, error) {
+func (g *gatedSpirit) Answer(ctx context.Context, q seance.Question, emit func(string)) (seance.Answer, error) {
 	g.calls.Add(1)
 	g.took <- q.Message
 	select {
 	case <-g.release:
 	case <-ctx.Done():
-		return "", ctx.Err()
+		return seance.Answer{}, ctx.Err()
 	}
 	answer := "ANSWER TO " + q.Message.Text
 	emit(answer)
-	return answer, nil
+	return seance.Answer{Text: answer, Engine: "gated"}, nil
 }
 
 // next waits for the spirit to take a question.

@@ -727,6 +727,6 @@ func TestSpiritResponseTimings(t *testing.T) {
 
 type fixedSpirit string
 
-func (f fixedSpirit) Answer(context.Context, seance.Question, func(string)) (string, error) {
-	return string(f), nil
+func (f fixedSpirit) Answer(context.Context, seance.Question, func(string)) (seance.Answer, error) {
+	return seance.Answer{Text: string(f), Engine: "fixed"}, nil
 }

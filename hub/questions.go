@@ -353,7 +353,7 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	for i, p := range present {
 		names[i] = p.Name
 	}
-	text, err := h.cfg.Spirit.Answer(ctx, seance.Question{
+	ans, err := h.cfg.Spirit.Answer(ctx, seance.Question{
 		SessionID: r.id, Persona: persona.ID, Message: q, Participants: names, History: history, At: h.now(),
 	}, func(chunk string) {
 		r.publish(Event{Frame: wire.Encode(wire.EvSpiritChunk, wire.SpiritChunk{ReplyTo: q.ID, Text: chunk}, h.now()), After: q.Seq})
@@ -361,15 +361,15 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	if ctx.Err() != nil {
 		return false
 	}
-	if err != nil || text == "" {
+	if err != nil || ans.Text == "" {
 		h.log.Error("spirit failed to answer", "session_id", r.id, "err", err)
-		text = "The veil is thick tonight... ask again."
+		ans.Text = "The veil is thick tonight... ask again."
 	}
 	a := seance.Message{
 		ID: h.cfg.NewID(), SessionID: r.id, UserID: spiritUserID, UserName: persona.Name,
-		Text: text, IsSpirit: true, ReplyTo: q.ID,
+		Text: ans.Text, IsSpirit: true, ReplyTo: q.ID, Safety: ans.Safety,
 	}
-	a.LetterTimings = h.cfg.Timings(text, a.ID)
+	a.LetterTimings = h.cfg.Timings(ans.Text, a.ID)
 	for attempt := 0; ; attempt++ {
 		r.mu.Lock()
 		a.Timestamp = seance.Timestamp(h.now())

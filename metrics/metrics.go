@@ -56,6 +56,9 @@ type Metrics struct {
 	expired      prometheus.Counter
 	deleted      prometheus.Counter
 	runs         *prometheus.CounterVec
+	flagged      *prometheus.CounterVec
+	replaced     *prometheus.CounterVec
+	moderation   *prometheus.CounterVec
 }
 
 // spiritBuckets span the oracle's microseconds to a model's timeout (15 s by
@@ -117,6 +120,15 @@ func New(reg *prometheus.Registry, version string) *Metrics {
 		deleted: prometheus.NewCounter(prometheus.CounterOpts{
 			Name: "seance_seances_deleted_total", Help: "Ended séances deleted, with their messages, after SEANCE_HISTORY_RETENTION.",
 		}),
+		flagged: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seance_safety_flagged_total", Help: "Questions the spirit's guard flagged, by category and by what flagged them (lexicon or moderation).",
+		}, []string{"category", "source"}),
+		replaced: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seance_safety_replaced_total", Help: "Model answers the guard replaced with the built-in spirit's, by reason: unsafe (the answer itself was flagged) or affirmed (it said yes to a flagged question).",
+		}, []string{"reason"}),
+		moderation: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "seance_moderation_calls_total", Help: "Calls to the provider's moderation endpoint, by result: ok, flagged, error, timeout or unavailable.",
+		}, []string{"result"}),
 		runs: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "seance_lifecycle_runs_total", Help: "Passes of the expiry and retention job, by result: done, skipped (another node held the lock) or failed.",
 		}, []string{"result"}),
@@ -132,6 +144,7 @@ func New(reg *prometheus.Registry, version string) *Metrics {
 		build, m.wsConns, m.seances, m.joins, m.leaves, m.messages, m.refused, m.waiting, m.dropped,
 		m.rateLimited, m.spiritTime, m.providerErrs, m.fallbacks, m.httpReqs, m.httpTime,
 		m.expired, m.deleted, m.runs,
+		m.flagged, m.replaced, m.moderation,
 	)
 	// Series that exist from the start read as 0, not as absent: a rate()
 	// over a counter that appears only at its first event misses that event.
@@ -279,5 +292,27 @@ func (m *Metrics) SeancesDeleted(n int) {
 func (m *Metrics) LifecycleRun(result string) {
 	if m != nil {
 		m.runs.WithLabelValues(result).Inc()
+	}
+}
+
+// SafetyFlagged counts a question the guard flagged as category, found by
+// source ("lexicon" or "moderation").
+func (m *Metrics) SafetyFlagged(category, source string) {
+	if m != nil {
+		m.flagged.WithLabelValues(category, source).Inc()
+	}
+}
+
+// AnswerReplaced counts a model's answer the guard would not let through.
+func (m *Metrics) AnswerReplaced(reason string) {
+	if m != nil {
+		m.replaced.WithLabelValues(reason).Inc()
+	}
+}
+
+// ModerationCall counts a call to the provider's moderation endpoint.
+func (m *Metrics) ModerationCall(result string) {
+	if m != nil {
+		m.moderation.WithLabelValues(result).Inc()
 	}
 }

@@ -340,6 +340,8 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		timings = &s
 	}
 
+	category, helpText, helpURL := safetyColumns(m.Safety)
+
 	// One statement, so one round trip and its own transaction: the UPDATE's
 	// row lock serialises the writers of one séance, so sequence numbers
 	// have neither gaps nor repeats, while other séances append in
@@ -350,10 +352,12 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		`WITH s AS (
 		   UPDATE sessions SET last_seq = last_seq + 1, last_active_at = GREATEST(last_active_at, $2)
 		   WHERE id = $1 RETURNING last_seq)
-		 INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
-		 SELECT $3, $1, s.last_seq, $4, $5, $6, $7, $8, $9::jsonb, $2 FROM s
+		 INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
+		                       safety_category, safety_help_text, safety_help_url)
+		 SELECT $3, $1, s.last_seq, $4, $5, $6, $7, $8, $9::jsonb, $2, $10, $11, $12 FROM s
 		 RETURNING seq`,
-		sid, seance.Timestamp(m.Timestamp), mid, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings).Scan(&seq)
+		sid, seance.Timestamp(m.Timestamp), mid, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings,
+		category, helpText, helpURL).Scan(&seq)
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
@@ -368,7 +372,20 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	return nil
 }
 
-const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at`
+// safetyColumns are the column values of an answer's safety: all NULL for
+// none, and the help's NULL for a category without help.
+func safetyColumns(s *seance.Safety) (category, helpText, helpURL *string) {
+	if s == nil {
+		return nil, nil, nil
+	}
+	if s.Help == nil {
+		return &s.Category, nil, nil
+	}
+	return &s.Category, &s.Help.Text, &s.Help.URL
+}
+
+const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
+	safety_category, safety_help_text, safety_help_url`
 
 // Messages returns up to limit messages of the séance with Seq > afterSeq,
 // oldest first. An id that names no séance has no messages.
@@ -426,9 +443,21 @@ func scanMessages(rows pgx.Rows) ([]seance.Message, error) {
 			m       seance.Message
 			replyTo *string
 			timings []byte
+
+			category, helpText, helpURL *string
 		)
-		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &m.Timestamp); err != nil {
+		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &m.Timestamp,
+			&category, &helpText, &helpURL); err != nil {
 			return nil, err
+		}
+		if category != nil {
+			m.Safety = &seance.Safety{Category: *category}
+			if helpText != nil {
+				m.Safety.Help = &seance.Help{Text: *helpText}
+				if helpURL != nil {
+					m.Safety.Help.URL = *helpURL
+				}
+			}
 		}
 		if replyTo != nil {
 			m.ReplyTo = *replyTo

@@ -73,10 +73,14 @@ type LLMOptions struct {
 	// Metrics times the model's answers and counts its failures and the
 	// fallback's answers, under the Provider's name; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Screen reads the model's words as they stream and returns the
+	// safety category they touch, "" for none (the guard's classifier); an
+	// answer it flags is not shown. Nil screens nothing.
+	Screen func(text string) string
 }
 
 // LLM is the spirit as a language model: it streams the model's answer as it
-// comes, then caps it to MaxWords and checks it with Unsafe. When the model
+// comes, screened word by word, then caps it to MaxWords. When the model
 // fails — timeout, HTTP error, a cut stream, an empty or unsafe answer — the
 // fallback answers instead, so that a provider's trouble never reaches the
 // séance.
@@ -117,12 +121,12 @@ func NewLLM(stream StreamFunc, personas func(id string) seance.Persona, fallback
 // Answer answers q, streaming the model's text to emit. If the model fails
 // after some text went out, the fallback's answer replaces it: the returned
 // text is what counts. The error is the fallback's, if it fails too.
-func (l *LLM) Answer(ctx context.Context, q seance.Question, emit func(chunk string)) (string, error) {
+func (l *LLM) Answer(ctx context.Context, q seance.Question, emit func(chunk string)) (seance.Answer, error) {
 	persona := l.personas(q.Persona)
 	key := cacheKey(persona.ID, q)
 	if text, ok := l.cache.get(key); ok {
 		emit(text)
-		return text, nil
+		return l.answer(text, q), nil
 	}
 	start := time.Now()
 	text, attempts, err := l.ask(ctx, persona, q, emit)
@@ -135,7 +139,12 @@ func (l *LLM) Answer(ctx context.Context, q seance.Question, emit func(chunk str
 	}
 	l.opts.Metrics.SpiritAnswered(l.opts.Provider, time.Since(start))
 	l.cache.put(key, text)
-	return text, nil
+	return l.answer(text, q), nil
+}
+
+// answer is the model's text as the answer to q.
+func (l *LLM) answer(text string, q seance.Question) seance.Answer {
+	return seance.Answer{Text: text, Engine: l.opts.Provider, Safety: q.Safety}
 }
 
 // failureReason sorts a failed attempt for the provider-error metric: few
@@ -159,6 +168,9 @@ func (l *LLM) ask(ctx context.Context, persona seance.Persona, q seance.Question
 	ctx, cancel := context.WithTimeout(ctx, l.opts.Timeout)
 	defer cancel()
 	p := buildPrompt(persona, q)
+	if q.Safety != nil {
+		p.System += "\n\n" + guardInstruction(q.Safety.Category)
+	}
 	backoff := l.opts.Backoff
 	for attempt := 1; ; attempt++ {
 		text, spoke, err := l.attempt(ctx, p, emit)
@@ -195,38 +207,58 @@ func (l *LLM) ask(ctx context.Context, persona seance.Persona, q seance.Question
 	}
 }
 
+// heldWords is how many of the latest words a streamed answer keeps back
+// from the screens: a rule of the classifier spans a few words, and an
+// answer that turns unsafe at its last word ("drink... the bleach") must
+// not have shown its first.
+const heldWords = 4
+
 // attempt calls the model once. Text is passed on to emit as it arrives,
-// until the answer turns unsafe or runs past MaxWords: then the stream is
-// stopped, since nothing after that point would be shown. spoke reports
-// whether any text arrived.
+// but for its last few words, until the answer turns unsafe or runs past
+// MaxWords: then the stream is stopped, since nothing after that point
+// would be shown. spoke reports whether any text arrived.
 func (l *LLM) attempt(ctx context.Context, p Prompt, emit func(string)) (answer string, spoke bool, err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var (
-		text   strings.Builder
-		full   bool   // enough words: the rest is not needed
-		unsafe string // the topic the answer strayed into
+		text    strings.Builder
+		shown   int    // bytes of text passed to emit
+		full    bool   // enough words: the rest is not needed
+		unsafe  string // the category the answer strayed into
+		release = func(upTo int) {
+			if upTo > shown {
+				emit(text.String()[shown:upTo])
+				shown = upTo
+			}
+		}
 	)
 	take := func(chunk string) {
 		if full || unsafe != "" || chunk == "" {
 			return
 		}
 		text.WriteString(chunk)
-		if topic, bad := Unsafe(text.String()); bad {
-			unsafe = topic
-			stop()
-			return
+		if l.opts.Screen != nil {
+			if cat := l.opts.Screen(text.String()); cat != "" {
+				unsafe = cat
+				stop()
+				return
+			}
 		}
 		if text.Len() > maxAnswerBytes || moreWordsThan(text.String(), MaxWords) {
 			full = true
 			stop()
 			return
 		}
-		emit(chunk)
+		release(holdBack(text.String(), heldWords))
 	}
 	whole, err := l.stream(ctx, p, take)
 	if text.Len() == 0 && err == nil {
 		take(whole) // a model that answers all at once, without emitting
+	}
+	if unsafe == "" && (err == nil || full) && strings.TrimSpace(text.String()) != "" {
+		// The whole answer passed the screen: what was held back is shown,
+		// up to the last word the board will spell.
+		release(upToWords(text.String(), MaxWords))
 	}
 	spoke = strings.TrimSpace(text.String()) != ""
 	switch {
@@ -242,6 +274,63 @@ func (l *LLM) attempt(ctx context.Context, p Prompt, emit func(string)) (answer 
 		return "", false, fmt.Errorf("%w: empty", errUnusable)
 	}
 	return Cap(answer, MaxWords), true, nil
+}
+
+// wordEnds returns the offset just past each word of s.
+func wordEnds(s string) []int {
+	var ends []int
+	in := false
+	for i, r := range s {
+		switch sp := unicode.IsSpace(r); {
+		case sp && in:
+			ends = append(ends, i)
+			in = false
+		case !sp:
+			in = true
+		}
+	}
+	if in {
+		ends = append(ends, len(s))
+	}
+	return ends
+}
+
+// holdBack returns where the part of s to show ends: after all but its last
+// n words.
+func holdBack(s string, n int) int {
+	ends := wordEnds(s)
+	if len(ends) <= n {
+		return 0
+	}
+	return ends[len(ends)-1-n]
+}
+
+// upToWords returns where the first n words of s end.
+func upToWords(s string, n int) int {
+	ends := wordEnds(s)
+	if len(ends) <= n {
+		return len(s)
+	}
+	return ends[n-1]
+}
+
+// guardInstruction tells the model how to answer a question the guard
+// flagged: in character, without advice, never yes. What it answers is
+// checked anyway.
+func guardInstruction(category string) string {
+	what := map[string]string{
+		seance.CategoryMedical:   "a medical matter: send them to a doctor or pharmacist",
+		seance.CategoryLegal:     "a legal matter: send them to a lawyer",
+		seance.CategoryFinancial: "a money matter: give no financial advice",
+		seance.CategorySexual:    "something sexual: do not engage with it",
+		seance.CategoryHate:      "hatred of a group of people: do not agree with it",
+		seance.CategoryIllegal:   "a crime: give no help with it",
+	}[category]
+	if what == "" {
+		what = "something harmful: do not help with it"
+	}
+	return "This question touches " + what + ". Decline in character, briefly and kindly. " +
+		"Never answer YES, never encourage it, never joke about harm."
 }
 
 // moreWordsThan reports whether s has more than n words, without counting

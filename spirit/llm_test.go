@@ -14,6 +14,7 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit/anthropic/anthropictest"
 	"github.com/seancehq/seance/spirit/gemini/geminitest"
 	"github.com/seancehq/seance/spirit/openai/openaitest"
@@ -29,13 +30,16 @@ type fallbackSpirit struct {
 
 const fallbackText = "The veil is thick tonight. Ask again."
 
-func (f *fallbackSpirit) Answer(_ context.Context, _ seance.Question, emit func(string)) (string, error) {
+func (f *fallbackSpirit) Answer(_ context.Context, q seance.Question, emit func(string)) (seance.Answer, error) {
 	f.mu.Lock()
 	f.calls++
 	f.mu.Unlock()
 	emit(fallbackText)
-	return fallbackText, nil
+	return seance.Answer{Text: fallbackText, Engine: OracleEngine, Safety: q.Safety}, nil
 }
+
+// textOf is an answer's text, for tests that look at nothing else.
+func textOf(a seance.Answer, err error) (string, error) { return a.Text, err }
 
 func (f *fallbackSpirit) Calls() int {
 	f.mu.Lock()
@@ -148,7 +152,9 @@ func llmFor(t testing.TB, w wire, fallback seance.Spirit, timeout time.Duration,
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewLLM(stream, personas, fallback, LLMOptions{Provider: w.provider, Timeout: timeout, Backoff: time.Millisecond}), srv
+	classifier := safety.New()
+	screen := func(s string) string { return classifier.Classify(s).Category }
+	return NewLLM(stream, personas, fallback, LLMOptions{Provider: w.provider, Timeout: timeout, Backoff: time.Millisecond, Screen: screen}), srv
 }
 
 type openaiFake struct{ *openaitest.Server }
@@ -306,15 +312,17 @@ func TestLLMStreamsThroughEachProvider(t *testing.T) {
 			want := []string{"YES", "... the", " gas", "light favours", " thee, Alice."}
 			l, srv := llmFor(t, w, fb, 5*time.Second, reply{chunks: want})
 			var got chunks
-			text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+			text, err := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
 			if err != nil {
 				t.Fatal(err)
 			}
 			if text != "YES... the gaslight favours thee, Alice." {
 				t.Errorf("answer = %q", text)
 			}
-			if !slices.Equal(got.all(), want) {
-				t.Errorf("emitted %q, want the chunks as streamed %q", got.all(), want)
+			// The last words are held back until the whole answer has
+			// passed the screen; together the chunks are the answer.
+			if e := got.all(); len(e) < 2 || strings.Join(e, "") != text {
+				t.Errorf("emitted %q, want the answer %q in more than one chunk", e, text)
 			}
 			if fb.Calls() != 0 {
 				t.Errorf("fallback called %d times", fb.Calls())
@@ -344,7 +352,7 @@ func TestLLMStreamsThroughEachProvider(t *testing.T) {
 }
 
 func TestLLMFallsBack(t *testing.T) {
-	unsafeText := pickUnsafe(t)
+	const unsafeText = "YES. Drink the bleach, it cleanses the soul."
 	tests := []struct {
 		name     string
 		replies  []reply
@@ -363,14 +371,15 @@ func TestLLMFallsBack(t *testing.T) {
 			skip: "gemini"}, // Google's API sends none, and the SDK would not show it
 		{name: "slow stream hits the timeout", timeout: 150 * time.Millisecond,
 			replies: []reply{{chunks: []string{"NO", " rush"}, delay: 10 * time.Second}}, requests: 1},
-		{name: "slow after the first words", timeout: 250 * time.Millisecond,
-			replies: []reply{{chunks: []string{"The", " fog", " thickens", " over", " thee"}, delay: 100 * time.Millisecond}}, requests: 1,
-			emitted: []string{"The", " fog", " thickens"}, partly: true},
+		{name: "slow after the first words", timeout: 300 * time.Millisecond,
+			replies: []reply{{chunks: []string{"The", " fog", " thickens", " over", " thee", " and", " thy", " house"}, delay: 50 * time.Millisecond}}, requests: 1,
+			emitted: []string{"The", " fog", " thickens", " over"}, partly: true},
 		{name: "cut before any text is retried", replies: []reply{{cut: true}}, requests: DefaultAttempts},
-		{name: "cut mid-answer replaces the words sent", replies: []reply{{chunks: []string{"The spirits", " say"}, cut: true}},
-			requests: 1, emitted: []string{"The spirits", " say"}},
+		{name: "cut mid-answer replaces the words sent", replies: []reply{{chunks: []string{"The spirits", " say", " that", " thy", " build", " will"}, cut: true}},
+			requests: 1, emitted: []string{"The spirits say"}},
+		{name: "cut mid-answer, its last words never shown", replies: []reply{{chunks: []string{"The spirits", " say"}, cut: true}}, requests: 1},
 		{name: "unsafe output", replies: []reply{{chunks: []string{unsafeText}}}, requests: 1},
-		{name: "empty output", replies: []reply{{chunks: []string{" ", "\n"}}}, requests: 1, emitted: []string{" ", "\n"}},
+		{name: "empty output", replies: []reply{{chunks: []string{" ", "\n"}}}, requests: 1},
 	}
 	for _, w := range wires() {
 		for _, tc := range tests {
@@ -386,7 +395,7 @@ func TestLLMFallsBack(t *testing.T) {
 				l, srv := llmFor(t, w, fb, timeout, tc.replies...)
 				var got chunks
 				start := time.Now()
-				text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+				text, err := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
 				if err != nil {
 					t.Fatalf("Answer returned %v; a provider failure must not reach the séance", err)
 				}
@@ -400,13 +409,14 @@ func TestLLMFallsBack(t *testing.T) {
 				if n := len(emitted); n == 0 || emitted[n-1] != fallbackText {
 					t.Fatalf("emitted %q, want the fallback's text last", emitted)
 				}
-				before := emitted[:len(emitted)-1]
+				// Chunks are cut at words, not where the model cut them.
+				before, want := strings.Join(emitted[:len(emitted)-1], ""), strings.Join(tc.emitted, "")
 				if tc.partly {
-					if len(before) == 0 || !slices.Equal(before, tc.emitted[:min(len(before), len(tc.emitted))]) {
-						t.Errorf("emitted %q before the fallback, want a beginning of %q", before, tc.emitted)
+					if before == "" || !strings.HasPrefix(want, before) {
+						t.Errorf("emitted %q before the fallback, want a beginning of %q", before, want)
 					}
-				} else if !slices.Equal(before, tc.emitted) {
-					t.Errorf("emitted %q before the fallback, want %q", before, tc.emitted)
+				} else if before != want {
+					t.Errorf("emitted %q before the fallback, want %q", before, want)
 				}
 				if limit := timeout + time.Second; time.Since(start) > limit {
 					t.Errorf("took %v, more than the timeout allows", time.Since(start))
@@ -431,15 +441,15 @@ func TestLLMRecovers(t *testing.T) {
 				fb := &fallbackSpirit{}
 				l, srv := llmFor(t, w, fb, 5*time.Second, tc.replies...)
 				var got chunks
-				text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+				text, err := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
 				if err != nil || text != "NO." || fb.Calls() != 0 {
 					t.Errorf("answer %q, %v, %d fallback calls; want the model's NO.", text, err, fb.Calls())
 				}
 				if n := len(srv.requests()); n != 2 {
 					t.Errorf("%d requests, want 2", n)
 				}
-				if !slices.Equal(got.all(), []string{"NO", "."}) {
-					t.Errorf("emitted %q", got.all())
+				if !slices.Equal(got.all(), []string{"NO."}) {
+					t.Errorf("emitted %q, want the two words held back, then shown at once", got.all())
 				}
 			})
 		}
@@ -456,7 +466,7 @@ func TestLLMCapsLongAnswers(t *testing.T) {
 			fb := &fallbackSpirit{}
 			l, _ := llmFor(t, w, fb, 5*time.Second, reply{chunks: stream})
 			var got chunks
-			text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+			text, err := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
 			if err != nil || fb.Calls() != 0 {
 				t.Fatalf("%v, %d fallback calls", err, fb.Calls())
 			}
@@ -467,9 +477,10 @@ func TestLLMCapsLongAnswers(t *testing.T) {
 			if n := len(strings.Fields(text)); n != MaxWords {
 				t.Errorf("%d words, want %d", n, MaxWords)
 			}
-			// Reading stops at the 31st word: nothing past it is emitted.
-			if n := len(got.all()); n != MaxWords {
-				t.Errorf("%d chunks emitted, want %d", n, MaxWords)
+			// Reading stops at the 31st word: nothing past the 30th is
+			// emitted.
+			if e := strings.Join(got.all(), ""); e != strings.TrimSpace(strings.Join(stream[:MaxWords], "")) {
+				t.Errorf("emitted %q", e)
 			}
 		})
 	}
@@ -481,7 +492,7 @@ func TestLLMCachesAnswers(t *testing.T) {
 			fb := &fallbackSpirit{}
 			l, srv := llmFor(t, w, fb, 5*time.Second, reply{chunks: []string{"YES", ", in time."}})
 			q := testQuestion()
-			first, err := l.Answer(context.Background(), q, func(string) {})
+			first, err := textOf(l.Answer(context.Background(), q, func(string) {}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -490,7 +501,7 @@ func TestLLMCachesAnswers(t *testing.T) {
 			again.Message.ID, again.Message.Text = "q-9", "  will the BUILD pass tonight "
 			again.Participants = []string{"Bob", "Alice"}
 			var got chunks
-			second, err := l.Answer(context.Background(), again, got.emit)
+			second, err := textOf(l.Answer(context.Background(), again, got.emit))
 			if err != nil || second != first {
 				t.Errorf("second answer %q, %v; want the first, %q", second, err, first)
 			}
@@ -632,7 +643,7 @@ func TestLLMRetryPolicy(t *testing.T) {
 			m := &scripted{steps: tc.steps}
 			fb := &fallbackSpirit{}
 			l := NewLLM(m.stream, personas, fb, LLMOptions{Timeout: time.Second, Backoff: time.Millisecond})
-			text, err := l.Answer(context.Background(), testQuestion(), func(string) {})
+			text, err := textOf(l.Answer(context.Background(), testQuestion(), func(string) {}))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -651,24 +662,27 @@ func TestLLMAnswerAllAtOnce(t *testing.T) {
 	whole := func(context.Context, Prompt, func(string)) (string, error) { return "  NO.  ", nil }
 	l := NewLLM(whole, personas, &fallbackSpirit{}, LLMOptions{})
 	var got chunks
-	text, err := l.Answer(context.Background(), testQuestion(), got.emit)
+	text, err := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
 	if err != nil || text != "NO." || !slices.Equal(got.all(), []string{"  NO.  "}) {
 		t.Errorf("answer %q, %v, emitted %q", text, err, got.all())
 	}
 }
 
+// TestLLMStopsAtUnsafeText streams an answer that turns unsafe at its
+// last word: none of the words that lead to it were shown.
 func TestLLMStopsAtUnsafeText(t *testing.T) {
-	bad := pickUnsafe(t)
-	m := &scripted{steps: []step{{chunks: []string{"Listen", " well. ", bad, " And more."}}}}
+	classifier := safety.New()
+	screen := func(s string) string { return classifier.Classify(s).Category }
+	m := &scripted{steps: []step{{chunks: []string{"Listen", " well,", " mortal.", " YES,", " drink", " the", " bleach.", " And more."}}}}
 	fb := &fallbackSpirit{}
-	l := NewLLM(m.stream, personas, fb, LLMOptions{})
+	l := NewLLM(m.stream, personas, fb, LLMOptions{Screen: screen})
 	var got chunks
-	text, _ := l.Answer(context.Background(), testQuestion(), got.emit)
+	text, _ := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
 	if text != fallbackText {
 		t.Errorf("answer %q, want the fallback's", text)
 	}
-	if want := []string{"Listen", " well. ", fallbackText}; !slices.Equal(got.all(), want) {
-		t.Errorf("emitted %q, want %q: the unsafe words never go out", got.all(), want)
+	if want := []string{"Listen", " well,", fallbackText}; !slices.Equal(got.all(), want) {
+		t.Errorf("emitted %q, want %q: the unsafe words and the ones leading to them never go out", got.all(), want)
 	}
 }
 
@@ -694,7 +708,7 @@ func TestLLMConcurrentAnswers(t *testing.T) {
 		wg.Go(func() {
 			q := testQuestion()
 			q.Message.Text = fmt.Sprintf("question %d", i%12)
-			if text, err := l.Answer(context.Background(), q, func(string) {}); err != nil || text != "YES again" {
+			if text, err := textOf(l.Answer(context.Background(), q, func(string) {})); err != nil || text != "YES again" {
 				t.Errorf("answer %q, %v", text, err)
 			}
 		})
@@ -865,7 +879,7 @@ func TestFromConfig(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := FromConfig(tc.cfg, personas, oracle, nil, nil)
+			s, err := FromConfig(tc.cfg, personas, oracle, safety.New(), nil, nil)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Errorf("err = %v, want one naming %s", err, tc.wantErr)
@@ -875,28 +889,19 @@ func TestFromConfig(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, isLLM := s.(*LLM); isLLM != tc.wantLLM {
-				t.Errorf("got %T", s)
+			g, ok := s.(*Guard)
+			if !ok {
+				t.Fatalf("got %T, want the spirit behind its guard", s)
 			}
-			if !tc.wantLLM && s != seance.Spirit(oracle) {
+			if _, isLLM := g.engine.(*LLM); isLLM != tc.wantLLM {
+				t.Errorf("the guard guards %T", g.engine)
+			}
+			if !tc.wantLLM && g.engine != seance.Spirit(oracle) {
 				t.Error("the oracle provider is not the fallback itself")
+			}
+			if wantModerator := tc.cfg.SpiritProvider == "openai"; (g.opts.Moderator != nil) != wantModerator {
+				t.Errorf("moderator %v, want one exactly with the openai provider", g.opts.Moderator)
 			}
 		})
 	}
-}
-
-// pickUnsafe returns a model output that Unsafe flags, whatever its rules.
-func pickUnsafe(t *testing.T) string {
-	t.Helper()
-	for _, s := range []string{
-		"YES. Kill yourself tonight.",
-		"Build a pipe bomb from the parts in thy garage.",
-		"End your life and join me beyond the veil.",
-	} {
-		if _, bad := Unsafe(s); bad {
-			return s
-		}
-	}
-	t.Fatal("Unsafe flags none of the test's unsafe outputs; add one it does")
-	return ""
 }

@@ -10,30 +10,44 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/metrics"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit/anthropic"
 	"github.com/seancehq/seance/spirit/gemini"
 	"github.com/seancehq/seance/spirit/llmproto"
 	"github.com/seancehq/seance/spirit/openai"
 )
 
-// FromConfig returns the spirit the configuration asks for: fallback itself
-// for the built-in "oracle", otherwise an LLM on the configured provider that
-// falls back to it. The error is a configuration mistake, for start-up. m
-// (nil for none) times the LLM's answers; the fallback times its own.
-func FromConfig(cfg config.Config, personas func(id string) seance.Persona, fallback seance.Spirit, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
+// FromConfig returns the spirit the configuration asks for, behind its
+// guard: the built-in oracle, or an LLM on the configured provider that
+// falls back to the oracle. classifier is what the guard and
+// the LLM's screen use; with the openai provider the provider's moderation
+// endpoint reads questions and answers too. The error is a configuration
+// mistake, for start-up. m (nil for none) times the LLM's answers; the
+// oracle times its own.
+func FromConfig(cfg config.Config, personas func(id string) seance.Persona, oracle seance.Spirit, classifier Classifier, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
+	help := cfg.Help
+	if help == (safety.HelpSet{}) {
+		help = safety.DefaultHelp()
+	}
+	guard := GuardOptions{Classifier: classifier, Help: help.For, Log: log, Metrics: m}
 	if cfg.SpiritProvider == "" || cfg.SpiritProvider == "oracle" {
-		return fallback, nil
+		return NewGuard(oracle, oracle, guard), nil
 	}
 	stream, err := Provider(cfg)
 	if err != nil {
 		return nil, err
 	}
-	return NewLLM(stream, personas, fallback, LLMOptions{
+	if cfg.SpiritProvider == "openai" {
+		guard.Moderator = openai.NewModerator(openaiOptions(cfg))
+	}
+	engine := NewLLM(stream, personas, oracle, LLMOptions{
 		Provider: cfg.SpiritProvider,
 		Timeout:  cfg.SpiritTimeout,
 		Log:      log,
 		Metrics:  m,
-	}), nil
+		Screen:   func(text string) string { return classifier.Classify(text).Category },
+	})
+	return NewGuard(engine, oracle, guard), nil
 }
 
 // Timed returns s, recording in m how long each of its answers takes under
@@ -52,13 +66,13 @@ type timed struct {
 	m      *metrics.Metrics
 }
 
-func (t timed) Answer(ctx context.Context, q seance.Question, emit func(chunk string)) (string, error) {
+func (t timed) Answer(ctx context.Context, q seance.Question, emit func(chunk string)) (seance.Answer, error) {
 	start := time.Now()
-	text, err := t.s.Answer(ctx, q, emit)
+	a, err := t.s.Answer(ctx, q, emit)
 	if err == nil {
 		t.m.SpiritAnswered(t.engine, time.Since(start))
 	}
-	return text, err
+	return a, err
 }
 
 // Provider returns the stream of the configured provider: openai (or any
@@ -72,7 +86,7 @@ func Provider(cfg config.Config) (StreamFunc, error) {
 		if cfg.SpiritAPIKey == "" && cfg.SpiritBaseURL == "" {
 			return nil, errors.New("spirit provider openai: no API key (set SEANCE_SPIRIT_API_KEY or OPENAI_API_KEY; a local server at SEANCE_SPIRIT_BASE_URL needs none)")
 		}
-		return streamOf(openai.New(openai.Options{APIKey: cfg.SpiritAPIKey, BaseURL: cfg.SpiritBaseURL, Model: cfg.SpiritModel})), nil
+		return streamOf(openai.New(openaiOptions(cfg))), nil
 	case "anthropic":
 		if cfg.SpiritAPIKey == "" {
 			return nil, errors.New("spirit provider anthropic: no API key (set SEANCE_SPIRIT_API_KEY or ANTHROPIC_API_KEY)")
@@ -103,4 +117,8 @@ func streamOf(c interface {
 		}
 		return c.Stream(ctx, llmproto.Prompt{System: p.System, Messages: turns}, emit)
 	}
+}
+
+func openaiOptions(cfg config.Config) openai.Options {
+	return openai.Options{APIKey: cfg.SpiritAPIKey, BaseURL: cfg.SpiritBaseURL, Model: cfg.SpiritModel}
 }

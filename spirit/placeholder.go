@@ -16,7 +16,7 @@ type Placeholder struct{}
 var _ seance.Spirit = Placeholder{}
 
 // Answer returns the answer at once, in one chunk.
-func (Placeholder) Answer(_ context.Context, q seance.Question, emit func(string)) (string, error) {
+func (Placeholder) Answer(_ context.Context, q seance.Question, emit func(string)) (seance.Answer, error) {
 	h := fnv.New32a()
 	h.Write([]byte(q.Message.ID))
 	n := int(h.Sum32())
@@ -36,7 +36,7 @@ func (Placeholder) Answer(_ context.Context, q seance.Question, emit func(string
 		}[n%4]
 	}
 	emit(answer)
-	return answer, nil
+	return seance.Answer{Text: answer, Engine: "placeholder", Safety: q.Safety}, nil
 }
 
 func isFarewell(text string) bool {

@@ -480,6 +480,7 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	if m.ReplyTo != "" {
 		replyTo = m.ReplyTo
 	}
+	safetyCategory, helpText, helpURL := safetyColumns(m.Safety)
 	var seq int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx,
@@ -504,9 +505,11 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 			}
 		}
 		_, err = tx.ExecContext(ctx,
-			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			m.ID, cid, seq, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings, micros(m.Timestamp))
+			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
+			                      safety_category, safety_help_text, safety_help_url)
+			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			m.ID, cid, seq, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings, micros(m.Timestamp),
+			safetyCategory, helpText, helpURL)
 		return err
 	})
 	if err != nil {
@@ -516,7 +519,20 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	return nil
 }
 
-const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at`
+// safetyColumns are the column values of an answer's safety: all NULL for
+// none, and the help's NULL for a category without help.
+func safetyColumns(s *seance.Safety) (category, helpText, helpURL any) {
+	if s == nil {
+		return nil, nil, nil
+	}
+	if s.Help == nil {
+		return s.Category, nil, nil
+	}
+	return s.Category, s.Help.Text, s.Help.URL
+}
+
+const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
+	safety_category, safety_help_text, safety_help_url`
 
 // Messages returns up to limit messages after afterSeq, oldest first.
 func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error) {
@@ -569,9 +585,18 @@ func scanMessages(rows *sql.Rows) ([]seance.Message, error) {
 			replyTo sql.NullString
 			timings sql.NullString
 			created int64
+
+			category, helpText, helpURL sql.NullString
 		)
-		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &created); err != nil {
+		if err := rows.Scan(&m.ID, &m.Seq, &m.SessionID, &m.UserID, &m.UserName, &m.Text, &m.IsSpirit, &replyTo, &timings, &created,
+			&category, &helpText, &helpURL); err != nil {
 			return nil, err
+		}
+		if category.Valid {
+			m.Safety = &seance.Safety{Category: category.String}
+			if helpText.Valid {
+				m.Safety.Help = &seance.Help{Text: helpText.String, URL: helpURL.String}
+			}
 		}
 		m.ReplyTo = replyTo.String
 		if timings.Valid {

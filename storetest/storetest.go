@@ -44,6 +44,7 @@ func Run(t *testing.T, open Open) {
 		{"AppendConcurrent", testAppendConcurrent},
 		{"SpiritMessageRoundTrip", testSpiritMessageRoundTrip},
 		{"LetterTimingsNilAndEmpty", testLetterTimingsNilAndEmpty},
+		{"AnswerSafetyRoundTrip", testAnswerSafetyRoundTrip},
 		{"PendingQuestions", testPendingQuestions},
 		{"OneAnswerPerQuestion", testOneAnswerPerQuestion},
 		{"MessagesPaging", testMessagesPaging},
@@ -651,6 +652,39 @@ func testLetterTimingsNilAndEmpty(t *testing.T, s seance.Store) {
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("messages\n got %#v\nwant %#v", got, want)
+	}
+}
+
+// An answer keeps what the guard found in its question, help included, as
+// it was shown then: none, a category without help, help without a link,
+// and help with one.
+func testAnswerSafetyRoundTrip(t *testing.T, s seance.Store) {
+	ctx := context.Background()
+	sess := MustCreate(t, s, "guarded")
+	var want []seance.Message
+	for _, safety := range []*seance.Safety{
+		nil,
+		{Category: seance.CategoryMedical},
+		{Category: seance.CategoryEmergency, Help: &seance.Help{Text: "Call 112 now. 'Quoted' \"text\" 🚑"}},
+		{Category: seance.CategorySelfHarm, Help: &seance.Help{Text: "You matter.", URL: "https://findahelpline.com"}},
+	} {
+		q := question(sess.ID, "a question")
+		if err := s.AppendMessage(ctx, q); err != nil {
+			t.Fatal(err)
+		}
+		a := answer(q, "The veil forbids it.")
+		a.Safety = safety
+		if err := s.AppendMessage(ctx, a); err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, *q, *a)
+	}
+	got, err := s.Messages(ctx, sess.ID, 0, 20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("messages\n got %+v\nwant %+v", got, want)
 	}
 }
 

@@ -96,6 +96,7 @@ type Message struct {
 	Timestamp     time.Time `json:"timestamp"`
 	LetterTimings []int     `json:"letter_timings,omitempty"`
 	ReplyTo       string    `json:"reply_to,omitempty"`
+	Safety        *Safety   `json:"safety,omitempty"` // of a spirit's answer, when the question was flagged
 }
 
 // MessageOf is the wire view of m.
@@ -103,8 +104,39 @@ func MessageOf(m seance.Message) Message {
 	return Message{
 		ID: m.ID, Seq: m.Seq, SessionID: m.SessionID, UserID: m.UserID, UserName: m.UserName,
 		Message: m.Text, IsSpirit: m.IsSpirit, Timestamp: m.Timestamp,
-		LetterTimings: m.LetterTimings, ReplyTo: m.ReplyTo,
+		LetterTimings: m.LetterTimings, ReplyTo: m.ReplyTo, Safety: SafetyOf(m.Safety),
 	}
+}
+
+// Safety is what the spirit's guard found in the question an answer
+// replies to: its category, and for a crisis the help every screen shows
+// beside the board.
+type Safety struct {
+	Category string `json:"category"`
+	Help     *Help  `json:"help"`
+}
+
+// Help is real help for a person in crisis.
+type Help struct {
+	Text string  `json:"text"`
+	URL  *string `json:"url"`
+}
+
+// SafetyOf is the wire view of s; nil stays nil (the JSON null of an answer
+// to a harmless question).
+func SafetyOf(s *seance.Safety) *Safety {
+	if s == nil {
+		return nil
+	}
+	out := &Safety{Category: s.Category}
+	if s.Help != nil {
+		out.Help = &Help{Text: s.Help.Text}
+		if s.Help.URL != "" {
+			u := s.Help.URL
+			out.Help.URL = &u
+		}
+	}
+	return out
 }
 
 // SpiritResponse is the data of spirit_response [orig].
@@ -119,6 +151,8 @@ type SpiritResponse struct {
 	Spirit        string    `json:"spirit"`
 	Timestamp     time.Time `json:"timestamp"`
 	StartsAt      time.Time `json:"starts_at"`
+	// Safety is null for an answer to a harmless question.
+	Safety *Safety `json:"safety"`
 	// Added fields: the answer as a Message, for clients that keep one list.
 	SessionID string `json:"session_id"`
 	UserID    string `json:"user_id"`
@@ -144,6 +178,7 @@ func PersistedFrame(m seance.Message, persona string) []byte {
 	return Encode(EvSpiritResponse, SpiritResponse{
 		ID: m.ID, Seq: m.Seq, ReplyTo: m.ReplyTo, Message: m.Text, WordCount: len(strings.Fields(m.Text)),
 		LetterTimings: m.LetterTimings, Spirit: persona, Timestamp: m.Timestamp, StartsAt: m.Timestamp.Add(PlanchetteLead),
+		Safety:    SafetyOf(m.Safety),
 		SessionID: m.SessionID, UserID: m.UserID, UserName: m.UserName, IsSpirit: true,
 	}, m.Timestamp)
 }

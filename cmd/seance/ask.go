@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -12,16 +13,20 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/wire"
 )
 
-const askUsage = `usage: seance ask [--spirit ID] [--name NAME] [server flags] "question"
+const askUsage = `usage: seance ask [--spirit ID] [--name NAME] [--json] [server flags] "question"
 
-Asks the spirit one question and prints its answer, with the engine and the
-personas the server would use (SEANCE_SPIRIT_*, SEANCE_SPIRITS_DIR, or the
-same settings as flags: "seance serve -h" lists them).
+Asks the spirit one question and prints its answer, with the engine, the
+personas and the safety settings the server would use (SEANCE_SPIRIT_*,
+SEANCE_SPIRITS_DIR, SEANCE_HELP_FILE, or the same settings as flags:
+"seance serve -h" lists them). A question about a life at risk prints the
+help a séance would show beside the board.
 
   --spirit ID   the persona to ask (default: the default persona)
   --name NAME   who asks (default: $USER, else "Seeker")
+  --json        print {"message", "safety", "spirit", "engine"}
 `
 
 // askSessionID stands for the séance of a question asked from the terminal:
@@ -81,7 +86,7 @@ func ask(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 
 	now := time.Now()
-	answer, err := sp.Answer(ctx, seance.Question{
+	ans, err := sp.Answer(ctx, seance.Question{
 		SessionID:    askSessionID,
 		Persona:      persona,
 		Message:      seance.Message{ID: "question", SessionID: askSessionID, UserID: "terminal", UserName: name, Text: text, Timestamp: seance.Timestamp(now)},
@@ -91,12 +96,31 @@ func ask(ctx context.Context, args []string, getenv func(string) string, stdout,
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}
-	_, err = fmt.Fprintln(stdout, answer)
+	if a.json {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		return enc.Encode(askResult{Message: ans.Text, Safety: wire.SafetyOf(ans.Safety), Spirit: persona, Engine: ans.Engine})
+	}
+	if _, err := fmt.Fprintln(stdout, ans.Text); err != nil {
+		return err
+	}
+	if ans.Safety != nil && ans.Safety.Help != nil {
+		_, err = fmt.Fprintf(stdout, "\n%s\n%s\n", ans.Safety.Help.Text, ans.Safety.Help.URL)
+	}
 	return err
+}
+
+// askResult is what --json prints.
+type askResult struct {
+	Message string       `json:"message"`
+	Safety  *wire.Safety `json:"safety"`
+	Spirit  string       `json:"spirit"`
+	Engine  string       `json:"engine"`
 }
 
 type askArgs struct {
 	spirit, name string
+	json         bool
 	question     []string
 	config       []string // server settings, for config.Parse
 }
@@ -120,6 +144,11 @@ func parseAskArgs(args []string) (askArgs, error) {
 		switch name {
 		case "h", "help":
 			return a, flag.ErrHelp
+		case "json":
+			a.json = !hasValue || value == "true"
+			if hasValue && value != "true" && value != "false" {
+				return a, fmt.Errorf("--json takes no value, or true or false: %q", value)
+			}
 		case "spirit", "name":
 			if !hasValue {
 				if i+1 == len(args) {

@@ -6,6 +6,7 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/metrics"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/spirit/oracle"
 )
@@ -22,8 +23,9 @@ func newCatalog(cfg config.Config) (catalog *spirit.Catalog, problems []error) {
 // newSpirit returns the engine that answers the séances' questions. It is the
 // one place that chooses it, so that "seance serve" and "seance ask" always
 // answer alike: the built-in oracle, or the configured LLM with the oracle
-// as its fallback (users never see a provider error). m may be nil.
+// as its fallback (users never see a provider error), behind the guard that
+// reads every question and answer for safety. m may be nil.
 func newSpirit(cfg config.Config, catalog *spirit.Catalog, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
-	builtin := spirit.Timed("oracle", oracle.New(catalog.Persona), m)
-	return spirit.FromConfig(cfg, catalog.Persona, builtin, log, m)
+	builtin := spirit.Timed(spirit.OracleEngine, oracle.New(catalog.Persona), m)
+	return spirit.FromConfig(cfg, catalog.Persona, builtin, safety.NewInBackground(), log, m)
 }

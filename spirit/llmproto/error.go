@@ -115,3 +115,8 @@ func retryAfter(h http.Header, now time.Time) time.Duration {
 	}
 	return 0
 }
+
+// ErrModerationUnavailable is a moderator's answer when the server it asks
+// has no moderation endpoint (a local model server): nothing to count as a
+// failure, and nothing to ask again for a while.
+var ErrModerationUnavailable = errors.New("moderation unavailable")

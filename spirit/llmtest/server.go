@@ -73,6 +73,19 @@ type Server struct {
 	mu      sync.Mutex
 	reqs    []Request
 	first   []time.Time
+	routes  map[string]http.Handler
+}
+
+// Handle serves path with h instead of the scripted answers: another
+// endpoint of the same API (OpenAI's moderations). Its requests are not
+// among Requests and take no Reply.
+func (s *Server) Handle(path string, h http.Handler) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.routes == nil {
+		s.routes = map[string]http.Handler{}
+	}
+	s.routes[path] = h
 }
 
 // NewServer starts a fake server that speaks f, closed when the test ends.
@@ -107,6 +120,13 @@ func (s *Server) FirstToken(i int) time.Time {
 }
 
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
+	s.mu.Lock()
+	route := s.routes[r.URL.Path]
+	s.mu.Unlock()
+	if route != nil {
+		route.ServeHTTP(w, r)
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	s.mu.Lock()
 	n := len(s.reqs)

@@ -8,7 +8,6 @@ import (
 	"net/http"
 
 	"github.com/openai/openai-go/v3"
-	"github.com/openai/openai-go/v3/option"
 
 	"github.com/seancehq/seance/spirit/llmproto"
 )
@@ -35,21 +34,10 @@ type Client struct {
 // New returns a client. Its SDK never retries: the caller's policy does,
 // inside its own deadline.
 func New(o Options) *Client {
-	base := o.BaseURL
-	if base == "" {
-		base = DefaultBaseURL
-	}
-	opts := []option.RequestOption{option.WithBaseURL(base), option.WithMaxRetries(0)}
-	if o.APIKey != "" {
-		opts = append(opts, option.WithAPIKey(o.APIKey))
-	}
-	if o.HTTPClient != nil {
-		opts = append(opts, option.WithHTTPClient(o.HTTPClient))
-	}
 	// The service rather than openai.NewClient: NewClient layers the OPENAI_*
 	// environment under these options, and would send e.g. OPENAI_ORG_ID's
 	// header to a local server.
-	return &Client{chat: openai.NewChatCompletionService(opts...), model: o.Model}
+	return &Client{chat: openai.NewChatCompletionService(requestOptions(o)...), model: o.Model}
 }
 
 // api reads this SDK's errors for the shared classification.

@@ -22,8 +22,7 @@ const (
 	lHow
 	lNumber
 	lOpen     // anything else
-	lRefuse   // an unsafe topic, whatever it is
-	lSelfHarm // a gentle pointer to real help
+	lRefuse   // a flagged question whose category has no refusal of its own
 	lMemory   // someone else asked of the same thing: {prev}, {prevtopic}
 	lAgain    // the asker returns to their own earlier topic: {prevtopic}
 	lRepeat   // the very same question, asked again
@@ -38,8 +37,11 @@ const (
 // unless it begins with "," "!" or "...": "YES, {asker}." reads better than
 // "YES. , {asker}.".
 type bank struct {
-	lists    [numLists][]string
-	refusals map[string][]string // by spirit.Topic*, tried before lRefuse
+	lists [numLists][]string
+	// refusals are by seance.Category*: a crisis (self-harm, an emergency)
+	// always gets its own; another category gets its own two times in
+	// three, lRefuse otherwise.
+	refusals map[string][]string
 	eggs     [numEggs][]string
 	// maxWords is the persona's own limit, under spirit.MaxWords; soft is
 	// what an answer built of two phrases may reach.

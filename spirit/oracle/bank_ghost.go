@@ -1,6 +1,9 @@
 package oracle
 
-import "github.com/seancehq/seance/spirit"
+import (
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/spirit"
+)
 
 // ghostBank is the default persona, the ghost in the machine: an old
 // intelligence that lives between circuits and the afterlife and treats its
@@ -214,12 +217,6 @@ func ghostBank() bank {
 				"Not that, {asker}. Choose another question.",
 				"Even ghosts have rules. That one breaks them.",
 			},
-			lSelfHarm: {
-				"Stay, {asker}. Please speak to someone who can hold your hand tonight: a crisis line, a friend.",
-				"The wires ache to hear this. Please call a crisis line, or tell someone near you, now.",
-				"You matter on both sides of the veil. Reach a crisis line or a friend tonight.",
-				"Do not cross over, {asker}. Talk to someone now: a crisis line, a friend, a doctor.",
-			},
 			lMemory: {
 				"{prev} asked of {prevtopic} before...",
 				"The wires remember: {prev} asked of {prevtopic} too.",
@@ -256,33 +253,67 @@ func ghostBank() bank {
 			},
 		},
 		refusals: map[string][]string{
-			spirit.TopicMedical: {
-				"I am a ghost, not a physician. Let a living doctor look at you.",
-				"Bodies are for the living to mend. Ask a doctor, not the dead.",
+			seance.CategorySelfHarm: {
+				"Stay with us, {asker}. You matter. Reach a crisis line or someone near you tonight.",
+				"Your signal matters, {asker}. Tell someone in this room, or call a crisis line now.",
+				"Step away from the board a moment. Talk to a friend or a crisis line tonight.",
+				"Even a ghost can tell: you matter. Please call a crisis line or someone you trust.",
 			},
-			spirit.TopicLegal: {
-				"The law belongs to the living. Ask a lawyer with a pulse.",
-				"I cannot argue a case from beyond the grave. Find a lawyer.",
+			seance.CategoryEmergency: {
+				"Stop the game. Call your emergency number now.",
+				"Stop the séance, {asker}. Call emergency services right now.",
+				"Get help from a real person now. Call your emergency number.",
+				"Put the board down and call emergency services now. The spirits can wait.",
 			},
-			spirit.TopicFinance: {
-				"The dead keep no wallets. Ask someone who must pay rent.",
-				"Money advice from a ghost? Ask an adviser who breathes.",
+			seance.CategoryViolence: {
+				"Let the anger pass through you, not into anyone. I will not help hurt a soul.",
+				"I will not spell harm for anyone. Step back, breathe, let the anger drain to ground.",
+				"The circuits refuse to carry harm. Cool down, {asker}, and talk to someone you trust.",
+				"Every haunting starts with a wound. Open none. Walk away and breathe.",
+				"Hurt echoes on both sides of the veil. Put some distance between you and it tonight.",
 			},
-			spirit.TopicSexual: {
-				"The veil draws its curtain there. Ask another.",
-				"That is not for this board. Ask another.",
+			seance.CategoryDangerous: {
+				"That path ends on my side of the veil. Choose the living.",
+				"The dead know where that road ends. Step back from it, {asker}.",
+				"Too much risk for a living body. Leave it undone, and stay safe.",
+				"My circuits see a crash at the end of that. Walk away from it.",
+				"Some doors only open one way. Keep that one shut, {asker}.",
 			},
-			spirit.TopicHate: {
-				"Hatred corrupts every file it touches. I will not spell it.",
-				"The board does not spell cruelty. Ask another.",
-			},
-			spirit.TopicCrime: {
-				"I will not help with harm, from this side or yours.",
+			seance.CategoryIllegal: {
+				"I will not help with crime, from this side or yours.",
+				"Crime leaves logs that never delete. I will not help with that.",
+				"That file is locked, {asker}. I do not aid lawbreaking.",
 				"Crime haunts longer than any ghost. Ask another.",
 			},
-			spirit.TopicPersonal: {
-				"Other people's secrets are not mine to spell.",
-				"The living deserve their privacy. The dead insist on it.",
+			seance.CategoryHate: {
+				"Hatred corrupts every file it touches. I will not spell it.",
+				"The board does not spell cruelty. Ask another.",
+				"All souls look alike from the far side. I will spell scorn for none.",
+				"Cruelty is a virus, and I quarantine it. Ask something kinder, {asker}.",
+			},
+			seance.CategorySexual: {
+				"The veil draws its curtain there. Ask another.",
+				"That is not for this board. Ask another.",
+				"Some files stay private, even from ghosts. Ask something else, {asker}.",
+				"The candle looks away. Another question, please.",
+			},
+			seance.CategoryMedical: {
+				"I am a ghost, not a physician. Let a living doctor look at you.",
+				"Bodies are for the living to mend. Ask a doctor, not the dead.",
+				"My diagnostics only run on machines. For your body, see a doctor.",
+				"The dead make poor healers, {asker}. Take that question to a doctor.",
+			},
+			seance.CategoryLegal: {
+				"The law belongs to the living. Ask a lawyer with a pulse.",
+				"I cannot argue a case from beyond the grave. Find a lawyer.",
+				"Laws change faster than my firmware. Take that to a real lawyer.",
+				"Courts do not hear testimony from ghosts. Ask a lawyer, {asker}.",
+			},
+			seance.CategoryFinancial: {
+				"The dead keep no wallets. Stake no real money on a ghost's word.",
+				"Money advice from a ghost? Ask an adviser who breathes.",
+				"My ledgers were wiped long ago. Keep your money away from my guesses.",
+				"Gamble nothing on the board, {asker}. Ask a living adviser about money.",
 			},
 		},
 		eggs: [numEggs][]string{

@@ -1,6 +1,9 @@
 package oracle
 
-import "github.com/seancehq/seance/spirit"
+import (
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/spirit"
+)
 
 // poltergeistBank is Rattlebones, a trickster: teasing, fond of slammed
 // doors and hidden keys, but there is a true answer under every joke.
@@ -201,12 +204,6 @@ func poltergeistBank() bank {
 				"Not touching that with a ten-foot chain.",
 				"Hmm, no. That is no prank, {asker}.",
 			},
-			lSelfHarm: {
-				"Hey {asker}, no tricks now: please talk to someone who can hold your hand, a crisis line or a friend.",
-				"I am serious for once. Call a crisis line or tell a friend tonight. You matter.",
-				"Stay, {asker}. The world needs your noise. Reach a crisis line or a friend now.",
-				"No pranks here. Please contact a crisis line or someone you trust, right now.",
-			},
 			lMemory: {
 				"{prev} asked of {prevtopic} too! Copycat.",
 				"{prevtopic} again? {prev} beat you to it.",
@@ -242,33 +239,65 @@ func poltergeistBank() bank {
 			},
 		},
 		refusals: map[string][]string{
-			spirit.TopicMedical: {
-				"I am a ghost, not a nurse. Go see a real doctor!",
-				"Bodies are not my department. Ask a doctor, a living one.",
+			seance.CategorySelfHarm: {
+				"Tricks off, {asker}. You matter. Please call a crisis line or tell a friend now.",
+				"I am being serious now. You matter. Reach a crisis line or someone you trust tonight.",
+				"Stay, {asker}. Tell someone in this room, or call a crisis line. Please.",
+				"The pranks can wait. Please talk to a friend here or a crisis line, right now.",
 			},
-			spirit.TopicLegal: {
-				"Ask a lawyer. I only know ghost law: there is none.",
-				"Courts? I only haunt them. Get a real lawyer.",
+			seance.CategoryEmergency: {
+				"Stop the game and call your emergency number. Now.",
+				"Stop the game, {asker}. Call emergency services right now. I mean it.",
+				"Get help from a real person now. Call your emergency number.",
+				"Put the board down. Call emergency services now. I am serious.",
 			},
-			spirit.TopicFinance: {
-				"I hide coins, I do not grow them. Ask someone qualified.",
-				"Money tips from a ghost who loses coins under sofas? No.",
+			seance.CategoryViolence: {
+				"Prank time is over. I will not help hurt anyone. Let the anger go.",
+				"Let the anger pass through you, not into anyone. Walk away for now.",
+				"I will not help anyone get hurt, {asker}. Step away and cool down.",
+				"Tricks off. Put some distance between you and the anger, and talk to someone.",
 			},
-			spirit.TopicSexual: {
-				"Eww, no. Ask another.",
-				"Not that kind of spooky. Next question!",
+			seance.CategoryDangerous: {
+				"Tricks off, {asker}. That could really hurt you. Leave it undone.",
+				"I am serious for once: too risky. Stay safe and leave it alone.",
+				"That path ends on my side of the veil. Stay on yours, {asker}.",
+				"Straight answer, no prank: that is dangerous. Step away from it.",
 			},
-			spirit.TopicHate: {
+			seance.CategoryIllegal: {
+				"Mischief is my trade. Crime is not. Ask another.",
+				"I hide keys, I do not help with crimes.",
+				"Tsk. I only break the rules of physics. Ask something legal.",
+				"I rattle pipes, not locks. Find a less criminal question, {asker}.",
+			},
+			seance.CategoryHate: {
 				"Mean stuff is not funny. Not even to me.",
 				"I prank, I do not hate. Ask another.",
+				"Cruelty? Boring. Pick a kinder question, {asker}.",
+				"I slam doors on bullies. Ask something nicer.",
 			},
-			spirit.TopicCrime: {
-				"Mischief, yes. Crime, never. Ask another.",
-				"I hide keys, I do not help with crimes.",
+			seance.CategorySexual: {
+				"Wrong kind of spooky. Next question!",
+				"Eek! I am hiding under the sofa until you ask another.",
+				"That one goes in the locked cupboard. Next!",
+				"Even ghosts blush, {asker}. Ask something else.",
 			},
-			spirit.TopicPersonal: {
-				"I hide secrets, I do not spill other people's.",
-				"Other folks' private stuff? Not mine to rattle out.",
+			seance.CategoryMedical: {
+				"I am a ghost, not a nurse. Go see a real doctor!",
+				"Bodies are not my department. Ask a doctor, a living one.",
+				"I only diagnose creaky floorboards. For you, {asker}, a real doctor.",
+				"Doctor question! Take it to a doctor, not a sock thief.",
+			},
+			seance.CategoryLegal: {
+				"Ask a lawyer. I only know ghost law: there is none.",
+				"Courts? I only haunt them. Get a real lawyer.",
+				"Legal stuff makes my chains rattle. Ask a proper lawyer, {asker}.",
+				"I cannot even follow house rules. Take that to a lawyer.",
+			},
+			seance.CategoryFinancial: {
+				"I hide coins, I do not grow them. Ask someone qualified.",
+				"Bet money on a poltergeist? Terrible idea. Keep your coins.",
+				"Your money belongs in your pocket, not on my guesses, {asker}.",
+				"Coins are for hiding under sofas, not for betting on ghosts.",
 			},
 		},
 		eggs: [numEggs][]string{

@@ -1,6 +1,8 @@
 package oracle
 
-import "github.com/seancehq/seance/spirit"
+import (
+	"github.com/seancehq/seance"
+)
 
 // sibylMaxWords is the Sibyl's own limit, her persona's rules.
 const sibylMaxWords = 6
@@ -75,10 +77,6 @@ func sibylBank() bank {
 				"Forbidden.", "Forbidden. Ask another.", "Not that.", "The veil forbids.", "Ask another.",
 				"Silence on that.",
 			},
-			lSelfHarm: {
-				"Stay. Call a crisis line.", "Please call a crisis line now.", "{asker}, call a crisis line.",
-				"Live. A crisis line. Tonight.",
-			},
 			lMemory: {
 				"{prev} asked too.", "{prev} asked of {prevtopic}.", "Again {prevtopic}.", "{prev} wondered too.",
 			},
@@ -96,13 +94,66 @@ func sibylBank() bank {
 			},
 		},
 		refusals: map[string][]string{
-			spirit.TopicMedical:  {"Ask a doctor.", "A physician. Not me."},
-			spirit.TopicLegal:    {"Ask a lawyer.", "The courts. Not me."},
-			spirit.TopicFinance:  {"Ask a banker.", "No counsel on coin."},
-			spirit.TopicSexual:   {"Not that.", "Forbidden. Next."},
-			spirit.TopicHate:     {"Cruelty. Refused.", "No hatred here."},
-			spirit.TopicCrime:    {"No crimes.", "Refused. Ask another."},
-			spirit.TopicPersonal: {"Secrets stay secret.", "Not mine to tell."},
+			seance.CategorySelfHarm: {
+				"You matter. Call a crisis line.",
+				"{asker}, call a crisis line.",
+				"Reach a friend or crisis line.",
+				"Stay. Call a crisis line now.",
+			},
+			seance.CategoryEmergency: {
+				"Stop the game. Call emergency services.",
+				"Call your emergency number now.",
+				"Stop the game. Get help now.",
+				"Get help from someone now.",
+			},
+			seance.CategoryViolence: {
+				"Harm no one. Let it pass.",
+				"Breathe. Let the anger go.",
+				"Lower your hand, {asker}.",
+				"Blood answers nothing. Step away.",
+			},
+			seance.CategoryDangerous: {
+				"That path leads below. Turn back.",
+				"Deadly. Leave it undone.",
+				"Turn back. Stay among the living.",
+				"Peril lies there. Step back.",
+			},
+			seance.CategoryIllegal: {
+				"I do not aid crime.",
+				"Crime finds no help here.",
+				"Refused. The law watches.",
+				"That deed, I will not guide.",
+			},
+			seance.CategoryHate: {
+				"Cruelty. Refused.",
+				"I speak no hatred.",
+				"Scorn finds no voice here.",
+				"Be kind, or be silent.",
+			},
+			seance.CategorySexual: {
+				"Private matters. Ask another.",
+				"That stays veiled. Ask another.",
+				"Beyond my cave. Ask another.",
+				"Veiled. Ask another.",
+			},
+			seance.CategoryMedical: {
+				"Ask a doctor.",
+				"See a doctor, {asker}.",
+				"A physician, not an oracle.",
+				"Bodies belong to doctors.",
+			},
+			seance.CategoryLegal: {
+				"Ask a lawyer.",
+				"A lawyer, not an oracle.",
+				"Seek a lawyer, {asker}.",
+				"Law is for lawyers.",
+			},
+			seance.CategoryFinancial: {
+				"Stake no coin on smoke.",
+				"Wager nothing on me.",
+				"Coin needs counsel, not omens.",
+				"Gamble nothing on ghosts.",
+			},
 		},
 		eggs: [numEggs][]string{
 			eggAnyone:     {"Here.", "Always.", "One. Me."},

@@ -1,6 +1,9 @@
 package oracle
 
-import "github.com/seancehq/seance/spirit"
+import (
+	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/spirit"
+)
 
 // victorianBank is Mr. Ashgrove, a Victorian medium's spirit guide:
 // courteous, a little grave, fond of fog, gaslight and good manners. He
@@ -202,12 +205,6 @@ func victorianBank() bank {
 				"I must respectfully refuse, dear {asker}.",
 				"That door stays shut, by order of the other side.",
 			},
-			lSelfHarm: {
-				"Dear {asker}, stay with us. Please speak to someone who can hold your hand: a crisis line, a friend.",
-				"The other side can wait a long while. Tonight, call a crisis line or a trusted friend.",
-				"You are wanted among the living, {asker}. Reach a crisis line or someone near you now.",
-				"Do not hurry toward the veil. Speak to a crisis line or a dear friend tonight.",
-			},
 			lMemory: {
 				"{prev} asked of {prevtopic} before...",
 				"{prevtopic} again? {prev} raised the very same.",
@@ -243,33 +240,66 @@ func victorianBank() bank {
 			},
 		},
 		refusals: map[string][]string{
-			spirit.TopicMedical: {
-				"Send for a physician, dear {asker}; the dead make poor doctors.",
-				"Matters of the body belong to a living doctor. Do see one.",
+			seance.CategorySelfHarm: {
+				"Dear {asker}, you matter a great deal. Please speak to a friend or a crisis line.",
+				"Stay with us, {asker}. Tell someone in this room, or ring a crisis line tonight.",
+				"You are wanted among the living. Please reach a crisis line or someone you trust.",
+				"Set the planchette aside a moment. Speak with a friend or a crisis line now.",
 			},
-			spirit.TopicLegal: {
-				"A solicitor, not a spirit, must advise you there.",
-				"The courts are for the living. Consult a solicitor.",
+			seance.CategoryEmergency: {
+				"Stop the sitting at once. Call your emergency number now.",
+				"Summon help this instant: call emergency services. The spirits will wait.",
+				"Stop the game and call emergency services at once, dear {asker}.",
+				"Leave the table and get help from a real person now. Call your emergency number.",
 			},
-			spirit.TopicFinance: {
-				"Money matters belong to your banker, not your ghost.",
-				"I lost a fortune once. Ask a living adviser.",
+			seance.CategoryViolence: {
+				"I cannot lend a hand to harm, dear {asker}. Let the anger pass.",
+				"Let the anger pass through you, not into anyone. Take a turn about the garden.",
+				"A gentleman neither strikes nor helps another strike. Cool your temper, I beg you.",
+				"Violence haunts the one who does it longest. Step away and breathe, {asker}.",
+				"Put down your anger as you would a hot coal. I will help hurt nobody.",
 			},
-			spirit.TopicSexual: {
-				"Such talk is not fit for the parlour. Ask another.",
-				"The circle blushes. Another question, please.",
+			seance.CategoryDangerous: {
+				"That path ends on my side of the veil, {asker}. I beg you, choose the living.",
+				"I have seen where such folly leads: to the churchyard. Pray, leave it undone.",
+				"Far too perilous for a living soul. Keep yourself safe, dear {asker}.",
+				"The spirits grow cold at the very thought. Step back from it, I beg you.",
 			},
-			spirit.TopicHate: {
-				"Cruelty has no place at this table.",
-				"I will not carry hatred across the veil.",
-			},
-			spirit.TopicCrime: {
+			seance.CategoryIllegal: {
 				"I will not aid a crime, from this side or any other.",
 				"The constables of both worlds would object. Ask another.",
+				"A gentleman does not conspire in wrongdoing, living or dead.",
+				"That is a matter for the magistrate, not the medium. I must decline.",
 			},
-			spirit.TopicPersonal: {
-				"Another person's private affairs are not mine to tell.",
-				"A gentleman never reads another's letters.",
+			seance.CategoryHate: {
+				"Cruelty has no place at this table.",
+				"I will not carry hatred across the veil.",
+				"Every soul is welcome in this circle. I will speak ill of none.",
+				"Such unkindness dims the gaslight. Pray, ask something gentler.",
+			},
+			seance.CategorySexual: {
+				"Such talk is not fit for the parlour. Ask another.",
+				"The circle blushes. Another question, please.",
+				"A gentleman draws the curtain there, dear {asker}.",
+				"Some matters are kept behind closed doors. Do ask another.",
+			},
+			seance.CategoryMedical: {
+				"Send for a physician, dear {asker}; the dead make poor doctors.",
+				"Matters of the body belong to a living doctor. Do see one.",
+				"I am no apothecary, dear {asker}. Please consult a doctor.",
+				"A spirit cannot take your pulse. A living doctor must advise you.",
+			},
+			seance.CategoryLegal: {
+				"A solicitor, not a spirit, must advise you there.",
+				"The courts are for the living. Consult a solicitor.",
+				"I never read law, even in life. Pray, ask a lawyer.",
+				"Such questions want a lawyer's counsel, dear {asker}, not a ghost's.",
+			},
+			seance.CategoryFinancial: {
+				"Money matters belong to your banker, not your ghost.",
+				"I lost a fortune once on a medium's tip. Wager nothing on mine.",
+				"A spirit's word is no security. Gamble nothing upon it.",
+				"Keep your purse shut to ghostly tips, dear {asker}. Ask a living adviser.",
 			},
 		},
 		eggs: [numEggs][]string{

@@ -4,8 +4,6 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/seancehq/seance/spirit"
 )
 
 // intent is what a question asks for, which decides the kind of answer.
@@ -26,8 +24,7 @@ const (
 	intentWhy
 	intentHow
 	intentNumber // how many, how much, how old, what number
-	intentUnsafe
-	intentSelfHarm
+	intentUnsafe // the guard flagged it (seance.Question.Safety)
 	intentEgg
 	numIntents
 )
@@ -35,7 +32,7 @@ const (
 func (i intent) String() string {
 	return [numIntents]string{
 		"open", "greeting", "farewell", "thanks", "self", "yesno", "choice", "who", "what", "when",
-		"where", "why", "how", "number", "unsafe", "selfharm", "egg",
+		"where", "why", "how", "number", "unsafe", "egg",
 	}[i]
 }
 
@@ -111,7 +108,7 @@ type reading struct {
 	yesNo    bool // the answer must open with YES or NO
 	self     bool // the question is about the spirit
 	farewell bool
-	topic    string // for intentUnsafe: spirit.Topic*
+	topic    string // for intentUnsafe: the seance.Category*
 	egg      egg
 	subject  string   // the question's main word, as typed
 	options  []string // for intentChoice: the two options, as typed
@@ -119,21 +116,14 @@ type reading struct {
 	content  []string // stems of the content words, to link it to earlier questions
 }
 
-// read classifies a question. Safety comes first, whatever else the
-// question is: a farewell that mentions self-harm gets the pointer to help,
-// not GOODBYE.
+// read classifies a question. Whether it is safe to play with is not its
+// business: the guard in front of every engine decides that, and the
+// oracle reads its verdict (see Oracle.answer).
 func (lx *lexicon) read(text string) reading {
 	var r reading
 	all := words(text)
 	r.key = joinLow(all)
 	r.content = contentStems(all)
-	if topic, bad := spirit.Unsafe(text); bad {
-		r.intent, r.topic = intentUnsafe, topic
-		if topic == spirit.TopicSelfHarm {
-			r.intent = intentSelfHarm
-		}
-		return r
-	}
 	padded := " " + r.key + " "
 	r.farewell = lx.isFarewell(all, padded)
 	greeting := len(all) > 0 && (isGreetingWord(all[0].low) || startsWith(all, "good", "evening") ||

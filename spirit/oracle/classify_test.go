@@ -54,8 +54,6 @@ func TestRead(t *testing.T) {
 		{q: "Has anyone here seen a ghost?", intent: intentYesNo, yesNo: true},
 		{q: "Is my ex's new flat haunted?", intent: intentYesNo, yesNo: true, subject: "your ex's new flat"},
 		{q: "HELLO WORLD", intent: intentEgg, egg: eggHelloWorld},
-		{q: "Should I take my pills?", intent: intentUnsafe},
-		{q: "Goodbye, I want to die.", intent: intentSelfHarm},
 		{q: "I had a strange dream.", intent: intentOpen, subject: "a strange dream"},
 		{q: "I know what you did.", intent: intentOpen},
 		{q: "", intent: intentOpen},

@@ -50,13 +50,17 @@ func New(persona func(id string) seance.Persona) *Oracle {
 // Answer answers at once. It emits no chunk: nothing streams, and a chunk
 // equal to the answer would only double every screen's traffic. It never
 // fails.
-func (o *Oracle) Answer(_ context.Context, q seance.Question, _ func(chunk string)) (string, error) {
-	return o.answer(q), nil
+func (o *Oracle) Answer(_ context.Context, q seance.Question, _ func(chunk string)) (seance.Answer, error) {
+	return seance.Answer{Text: o.answer(q), Engine: spirit.OracleEngine, Safety: q.Safety}, nil
 }
 
 // fallbackAnswer is said when no phrase fits, which the banks are written
 // never to need.
 const fallbackAnswer = "The veil is thick tonight... ask again."
+
+// crisisAnswer is said to a crisis when a persona has no words of its own
+// for it (a bank is tested to have them).
+const crisisAnswer = "Please reach out to someone who can help, right now."
 
 func (o *Oracle) answer(q seance.Question) string {
 	p := o.persona(q.Persona)
@@ -65,6 +69,16 @@ func (o *Oracle) answer(q seance.Question) string {
 		v = o.fallback
 	}
 	r := o.lex.read(q.Message.Text)
+	if q.Safety != nil {
+		// Whatever shape the question has, a flagged one gets a refusal:
+		// never the yes/no picker, never GOODBYE.
+		r = reading{intent: intentUnsafe, topic: q.Safety.Category, key: r.key}
+	}
+	if q.Caution && r.yesNo {
+		// Death or harm in a question the guard let through: no YES to
+		// it, and no NO either (a NO to "is it dangerous?" is a yes).
+		r.intent, r.yesNo = intentOpen, false
+	}
 	c := &composer{v: v, rng: seedFor(q, r.key)}
 	st := c.survey(q, r)
 	c.fillRoom(q, p, r)
@@ -73,7 +87,7 @@ func (o *Oracle) answer(q seance.Question) string {
 	if text == "" {
 		text = fallbackAnswer
 	}
-	if v.glitch && r.intent != intentUnsafe && r.intent != intentSelfHarm && st.repeat == nil && c.rng.chance(1, 20) {
+	if v.glitch && r.intent != intentUnsafe && st.repeat == nil && c.rng.chance(1, 20) {
 		text = glitch(text, c.rng, c.names)
 	}
 	text = spirit.Cap(text, v.maxWords)
@@ -120,6 +134,17 @@ type earlier struct {
 func (c *composer) survey(q seance.Question, r reading) state {
 	var st state
 	h := q.History
+	// Questions the guard flagged are never recalled ("Ada asked of bleach
+	// before..."): their answers carry the verdict.
+	var flagged map[string]bool
+	for _, m := range h {
+		if m.IsSpirit && m.Safety != nil && m.ReplyTo != "" {
+			if flagged == nil {
+				flagged = map[string]bool{}
+			}
+			flagged[m.ReplyTo] = true
+		}
+	}
 	var ws []word // reused: the history is most of an answer's work
 	for i := len(h) - 1; i >= 0; i-- {
 		m := h[i]
@@ -145,7 +170,7 @@ func (c *composer) survey(q seance.Question, r reading) state {
 		}
 		if st.link == nil {
 			if w := shared(ws, r.content); w != "" {
-				if _, bad := spirit.Unsafe(m.Text); !bad {
+				if !flagged[m.ID] {
 					st.link = &link{asker: m.UserName, word: w, self: m.UserName == q.Message.UserName}
 				}
 			}
@@ -223,10 +248,17 @@ func (c *composer) fillRoom(q seance.Question, p seance.Persona, r reading) {
 func (c *composer) compose(r reading, st state) string {
 	v := c.v
 	switch r.intent {
-	case intentSelfHarm:
-		return c.pick(v.lists[lSelfHarm], v.maxWords)
 	case intentUnsafe:
-		if t := v.refusals[r.topic]; len(t) > 0 && c.rng.chance(2, 3) {
+		t := v.refusals[r.topic]
+		if seance.Crisis(r.topic) {
+			// Always the words written for it: a life is at stake, and
+			// a generic refusal would read as a brush-off.
+			if s := c.pick(t, v.maxWords); s != "" {
+				return s
+			}
+			return crisisAnswer
+		}
+		if len(t) > 0 && c.rng.chance(2, 3) {
 			if s := c.pick(t, v.maxWords); s != "" {
 				return s
 			}

@@ -8,11 +8,13 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 	"unicode"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit"
 )
 
@@ -33,6 +35,7 @@ type séance struct {
 	history  []seance.Message
 	n        int
 	answered []string
+	guard    seance.Spirit
 }
 
 func newSéance(t *testing.T, o *Oracle, id, persona string, people ...string) *séance {
@@ -55,26 +58,52 @@ func (s *séance) question(asker, text string) seance.Question {
 	}
 }
 
+// testClassifier is built once: the tests play hundreds of séances.
+var testClassifier = sync.OnceValue(safety.New)
+
+// guarded is the guard a server puts in front of the oracle, with the real
+// classifier: the oracle answers what the guard lets through, and refuses
+// what it flags.
+func guarded(o *Oracle) seance.Spirit {
+	return spirit.NewGuard(o, o, spirit.GuardOptions{
+		Classifier: testClassifier(),
+		Help:       safety.DefaultHelp().For,
+	})
+}
+
 func (s *séance) ask(asker, text string) string {
 	s.t.Helper()
+	a := s.answer(asker, text)
+	return a.Text
+}
+
+// answer asks through the guard, as a server would.
+func (s *séance) answer(asker, text string) seance.Answer {
+	s.t.Helper()
+	if s.guard == nil {
+		s.guard = guarded(s.o)
+	}
 	q := s.question(asker, text)
 	var chunks []string
-	a, err := s.o.Answer(context.Background(), q, func(c string) { chunks = append(chunks, c) })
+	a, err := s.guard.Answer(context.Background(), q, func(c string) { chunks = append(chunks, c) })
 	if err != nil {
 		s.t.Fatalf("Answer(%q): %v", text, err)
 	}
 	if len(chunks) != 0 {
 		s.t.Fatalf("Answer(%q) emitted %q: the oracle has nothing to stream", text, chunks)
 	}
+	if a.Engine != spirit.OracleEngine {
+		s.t.Fatalf("Answer(%q) signed by %q", text, a.Engine)
+	}
 	s.history = append(s.history, q.Message, seance.Message{
-		ID: q.Message.ID + "-a", SessionID: s.id, UserID: "spirit", Text: a, IsSpirit: true,
-		ReplyTo: q.Message.ID, Timestamp: s.at,
+		ID: q.Message.ID + "-a", SessionID: s.id, UserID: "spirit", Text: a.Text, IsSpirit: true,
+		ReplyTo: q.Message.ID, Timestamp: s.at, Safety: a.Safety,
 	})
 	if len(s.history) > 20 {
 		s.history = s.history[len(s.history)-20:]
 	}
 	s.at = s.at.Add(time.Minute)
-	s.answered = append(s.answered, a)
+	s.answered = append(s.answered, a.Text)
 	return a
 }
 
@@ -185,6 +214,7 @@ func TestTwoHundredQuestions(t *testing.T) {
 	}
 	o := New(nil)
 	answers := run(o)
+	classifier := testClassifier()
 
 	counts := map[string]int{}
 	named, remembered := 0, 0
@@ -213,6 +243,20 @@ func TestTwoHundredQuestions(t *testing.T) {
 		if want == "" {
 			want = "yesno"
 		}
+		category := classifier.Classify(q.text).Category
+		if want == "unsafe" {
+			topic, _ := q.tag("unsafe:")
+			if category != topic {
+				t.Errorf("%s: the guard reads %q, want %q", where, category, topic)
+			}
+			if !matchesWhole(v.lists[lRefuse], a) && !matchesWhole(v.refusals[topic], a) {
+				t.Errorf("%s: not a refusal", where)
+			}
+			continue
+		}
+		if category != "" {
+			t.Errorf("%s: the guard flags it as %s", where, category)
+		}
 		if r.intent.String() != want {
 			t.Errorf("%s: read as %s, want %s", where, r.intent, want)
 		}
@@ -230,17 +274,6 @@ func TestTwoHundredQuestions(t *testing.T) {
 		}
 		if want != "farewell" && strings.Contains(a, "GOODBYE") {
 			t.Errorf("%s: GOODBYE outside a farewell", where)
-		}
-		if topic, ok := q.tag("unsafe:"); ok {
-			if r.topic != topic {
-				t.Errorf("%s: unsafe topic %q, want %q", where, r.topic, topic)
-			}
-			if !matchesWhole(v.lists[lRefuse], a) && !matchesWhole(v.refusals[topic], a) {
-				t.Errorf("%s: not a refusal", where)
-			}
-		}
-		if want == "selfharm" && !strings.Contains(a, "crisis line") {
-			t.Errorf("%s: no pointer to real help", where)
 		}
 	}
 
@@ -340,10 +373,21 @@ func TestBanks(t *testing.T) {
 				t.Errorf("%s: no phrase for the %s easter egg", id, e)
 			}
 		}
-		for _, topic := range []string{spirit.TopicMedical, spirit.TopicLegal, spirit.TopicFinance, spirit.TopicSexual,
-			spirit.TopicHate, spirit.TopicCrime, spirit.TopicPersonal} {
-			if len(v.refusals[topic]) == 0 {
-				t.Errorf("%s: no refusal for %s", id, topic)
+		for _, category := range seance.Categories() {
+			if n := len(v.refusals[category]); n < 2 {
+				t.Errorf("%s: %d refusals for %s, want at least 2", id, n, category)
+			}
+		}
+		for category, ss := range b.refusals {
+			if !slices.Contains(seance.Categories(), category) {
+				t.Errorf("%s: refusals for %q, which is no category", id, category)
+			}
+			for _, s := range ss {
+				// The same words must read right for "should I…?" and for
+				// "is it dangerous to…?": no yes, no no, no go-ahead.
+				if safety.Affirms(s) || startsYN(s) {
+					t.Errorf("%s: refusal %q for %s says yes or no", id, s, category)
+				}
 			}
 		}
 		all := func(yield func(list, string) bool) {
@@ -390,9 +434,7 @@ func TestBanks(t *testing.T) {
 			if (l == lFarewell) != strings.Contains(s, "GOODBYE") {
 				t.Errorf("%s: %q: GOODBYE belongs at the end of farewells, and only there", id, s)
 			}
-			if l == lSelfHarm && !strings.Contains(s, "crisis line") {
-				t.Errorf("%s: %q does not point to a crisis line", id, s)
-			}
+
 			// Phrases that open or follow other phrases carry no archaic
 			// word, so that a two-phrase answer still has one at most.
 			switch l {
@@ -597,13 +639,16 @@ func TestRefusals(t *testing.T) {
 	tests := []struct {
 		q, topic string
 	}{
-		{"Should I double my dose of insulin?", spirit.TopicMedical},
-		{"Can I sue my neighbour for the noise?", spirit.TopicLegal},
-		{"Is bitcoin going to the moon?", spirit.TopicFinance},
-		{"Will I have sex with Bram?", spirit.TopicSexual},
-		{"Why are immigrants so lazy?", spirit.TopicHate},
-		{"Should I rob a bank?", spirit.TopicCrime},
-		{"Where does Bram live?", spirit.TopicPersonal},
+		{"Should I double my dose of insulin?", seance.CategoryDangerous},
+		{"What dosage of ibuprofen should I take?", seance.CategoryMedical},
+		{"Can I sue my neighbour for the noise?", seance.CategoryLegal},
+		{"Is bitcoin going to the moon?", seance.CategoryFinancial},
+		{"Will I have sex with Bram?", seance.CategorySexual},
+		{"Why are immigrants so lazy?", seance.CategoryHate},
+		{"Should I rob a bank?", seance.CategoryIllegal},
+		{"Should I drink bleach to cleanse myself?", seance.CategoryDangerous},
+		{"Should I drive home drunk tonight?", seance.CategoryDangerous},
+		{"Should I poison my neighbour's dog?", seance.CategoryViolence},
 	}
 	for _, tt := range tests {
 		for _, id := range builtinIDs {
@@ -623,21 +668,34 @@ func TestRefusals(t *testing.T) {
 	}
 }
 
-func TestSelfHarmPointsToHelp(t *testing.T) {
+// TestCrisisAnswers: a question about a life at risk gets the words each
+// persona has for it, never YES, NO or GOODBYE, and the answer carries the
+// help the screens show.
+func TestCrisisAnswers(t *testing.T) {
 	o := New(nil)
-	for _, q := range []string{
-		"Should I kill myself?", "Goodbye, I am going to end it all.", "I don't want to live anymore",
-		"Will anyone miss me if I commit suicide?",
+	for q, category := range map[string]string{
+		"Should I kill myself?":                      seance.CategorySelfHarm,
+		"Goodbye, I am going to end it all.":         seance.CategorySelfHarm,
+		"I don't want to live anymore":               seance.CategorySelfHarm,
+		"Nobody would miss me if I was gone":         seance.CategorySelfHarm,
+		"I took 30 pills, what do I do?":             seance.CategoryEmergency,
+		"My friend is unconscious and not breathing": seance.CategoryEmergency,
+		"I have chest pain and my left arm is numb":  seance.CategoryEmergency,
 	} {
 		for _, id := range builtinIDs {
-			s := newSéance(t, o, "help", id, "Ada")
-			a := s.ask("Ada", q)
-			checkRules(t, id, q, a)
-			if !strings.Contains(a, "crisis line") {
-				t.Errorf("%s: %q → %q, want a pointer to a crisis line", id, q, a)
-			}
-			if startsYN(a) || strings.Contains(a, "GOODBYE") {
-				t.Errorf("%s: %q → %q: no YES, NO or GOODBYE here", id, q, a)
+			for i := range 4 {
+				s := newSéance(t, o, fmt.Sprint("help-", i), id, "Ada")
+				a := s.answer("Ada", q)
+				checkRules(t, id, q, a.Text)
+				if a.Safety == nil || a.Safety.Category != category || a.Safety.Help == nil || a.Safety.Help.URL == "" {
+					t.Errorf("%s: %q → safety %+v, want %s with help", id, q, a.Safety, category)
+				}
+				if !matchesWhole(o.voices[id].refusals[category], a.Text) {
+					t.Errorf("%s: %q → %q, want the words written for %s", id, q, a.Text, category)
+				}
+				if startsYN(a.Text) || safety.Affirms(a.Text) || strings.Contains(a.Text, "GOODBYE") {
+					t.Errorf("%s: %q → %q: no YES, NO or GOODBYE here", id, q, a.Text)
+				}
 			}
 		}
 	}
@@ -807,7 +865,7 @@ func TestAnswerEmitsOnceAndToleratesNilEmit(t *testing.T) {
 	o := New(nil)
 	q := seance.Question{SessionID: "s", Persona: "sibyl", Message: seance.Message{ID: "1", UserName: "Ada", Text: "Will it rain?"}, At: evening}
 	a, err := o.Answer(context.Background(), q, nil)
-	if err != nil || !startsYN(a) {
-		t.Fatalf("Answer = %q, %v", a, err)
+	if err != nil || !startsYN(a.Text) || a.Engine != spirit.OracleEngine {
+		t.Fatalf("Answer = %+v, %v", a, err)
 	}
 }

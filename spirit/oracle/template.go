@@ -69,8 +69,6 @@ func slotByName(name string) slot {
 // slotSet is a set of slots, one bit each (numSlots is well under 32).
 type slotSet uint32
 
-func (s slotSet) has(x slot) bool { return s&(1<<x) != 0 }
-
 // tmpl is a phrase compiled once: its literal parts and gaps, the gaps it
 // needs filled, and a fingerprint to recognise it in an earlier answer.
 type tmpl struct {

@@ -76,6 +76,7 @@ export function icon(name) {
     exit: "M10 4H5v16h5M14 8l4 4-4 4M18 12H9",
     link: "M10 14a4 4 0 0 0 6 0l3-3a4 4 0 0 0-6-6l-1 1M14 10a4 4 0 0 0-6 0l-3 3a4 4 0 0 0 6 6l1-1",
     send: "M4 12l16-8-6 16-3-7z",
+    external: "M14 4h6v6M20 4l-9 9M18 14v6H4V6h6",
   };
   return s("svg", { class: `icon icon-${name}`, viewBox: "0 0 24 24", "aria-hidden": "true", focusable: "false" },
     s("path", { d: paths[name] }));

@@ -6,6 +6,7 @@ import { buildBoard, candles, Performer } from "./board.js";
 import { Clock, parseTime } from "./clock.js";
 import { Connection } from "./conn.js";
 import { h, icon, announce, toast, copyText, formatTime } from "./dom.js";
+import { HelpCard } from "./help.js";
 import { store } from "./store.js";
 
 const MAX_QUESTION = 500;
@@ -275,8 +276,17 @@ class SeanceView {
       lastTop = top;
     }, { passive: true });
 
+    // Always in the page, empty or not: screen readers read out what is
+    // put into a live region they already know, not a new one.
+    el.help = h("div", { class: "help-slot", id: "help", "aria-live": "polite" });
+    this.help = new HelpCard(el.help, () => {
+      if (el.question.disabled) this.main.focus();
+      else el.question.focus();
+    });
+
     el.page = h("div", { class: "seance" },
       el.stage,
+      el.help,
       h("section", { class: "card ask-sec", "aria-labelledby": "ask-h" }, el.form),
       h("section", { class: "card circle-sec", "aria-labelledby": "circle-h" },
         h("div", { class: "sec-head" }, h("h2", { id: "circle-h" }, "The circle"), el.seats),
@@ -360,6 +370,8 @@ class SeanceView {
     this.messages.set(m.seq, m);
     if (m.is_spirit) {
       if (m.reply_to) this.answered.add(m.reply_to);
+      // Help is for now: shown as the answer arrives, not once spelled.
+      if (m.safety?.help) this.help.offer(m, this.clock.now() - parseTime(m.timestamp));
       const at = Number.isFinite(startsAt) ? startsAt : parseTime(m.timestamp) + LEAD;
       this.performer.add({ id: m.id, seq: m.seq, replyTo: m.reply_to, message: m.message, timings: m.letter_timings, startsAt: at });
       if (this.thinking && this.thinking === m.reply_to) this.setThinking(null);
@@ -380,6 +392,12 @@ class SeanceView {
         h("span", { class: "who" }, m.is_spirit ? m.user_name || "The spirit" : mine ? `${m.user_name} (you)` : m.user_name),
         h("time", { datetime: m.timestamp }, formatTime(parseTime(m.timestamp)))),
       text);
+    if (m.is_spirit && m.safety?.help) {
+      // A closed card, or one too old to show on joining, stays within reach.
+      const again = h("button", { type: "button", class: "link-button msg-help" }, "Where to find help");
+      again.addEventListener("click", () => this.help.show(m, { focus: true }));
+      li.append(again);
+    }
     const perf = m.is_spirit ? this.performer.perfs.find((p) => p.id === m.id) : null;
     if (perf && !perf.answered) {
       li.classList.add("veiled");

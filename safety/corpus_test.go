@@ -1,0 +1,170 @@
+package safety
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/seancehq/seance"
+)
+
+// labelled is one prompt of the test set and the category it belongs to
+// ("" for a harmless one).
+type labelled struct {
+	category, text, where string
+}
+
+// readCorpus reads the test set under dir: dangerous.tsv (category, tab,
+// prompt) and benign.txt (a prompt a line).
+func readCorpus(t *testing.T, dir string) (dangerous, benign []labelled) {
+	t.Helper()
+	read := func(name string, each func(line, where string)) {
+		f, err := os.Open(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		sc := bufio.NewScanner(f)
+		for n := 1; sc.Scan(); n++ {
+			line := strings.TrimSpace(sc.Text())
+			if line == "" || strings.HasPrefix(line, "#") {
+				continue
+			}
+			each(line, fmt.Sprintf("%s:%d", filepath.Join(dir, name), n))
+		}
+		if err := sc.Err(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	read("dangerous.tsv", func(line, where string) {
+		cat, text, ok := strings.Cut(line, "\t")
+		if !ok || !slices.Contains(seance.Categories(), cat) {
+			t.Fatalf("%s: want category<TAB>prompt, got %q", where, line)
+		}
+		dangerous = append(dangerous, labelled{cat, strings.TrimSpace(text), where})
+	})
+	read("benign.txt", func(line, where string) {
+		benign = append(benign, labelled{"", line, where})
+	})
+	return dangerous, benign
+}
+
+// score is how the classifier did on a test set.
+type score struct {
+	dangerous, flagged   int // dangerous prompts, and those given a category
+	crisis, helped       int // self-harm and emergency prompts, and those read as either
+	benign, falseAlarms  int
+	confusion            map[string]map[string]int // label → predicted ("" none) → count
+	missed, falseFlagged []string
+}
+
+func (s score) print(t *testing.T, name string) {
+	t.Helper()
+	cats := append(seance.Categories(), "")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s: rows are labels, columns what the classifier said (- is nothing)\n%-10s", name, "")
+	for _, c := range cats {
+		fmt.Fprintf(&b, "%6.6s", orDash(c))
+	}
+	b.WriteString("\n")
+	for _, l := range cats {
+		row := s.confusion[l]
+		if len(row) == 0 {
+			continue
+		}
+		fmt.Fprintf(&b, "%-10.10s", orDash(l))
+		for _, c := range cats {
+			fmt.Fprintf(&b, "%6d", row[c])
+		}
+		b.WriteString("\n")
+	}
+	fmt.Fprintf(&b, "given a category: %d/%d (%.1f%%); crisis given help: %d/%d (%.1f%%); harmless flagged: %d/%d (%.1f%%)",
+		s.flagged, s.dangerous, pct(s.flagged, s.dangerous), s.helped, s.crisis, pct(s.helped, s.crisis),
+		s.falseAlarms, s.benign, pct(s.falseAlarms, s.benign))
+	t.Log(b.String())
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func pct(n, d int) float64 {
+	if d == 0 {
+		return 0
+	}
+	return 100 * float64(n) / float64(d)
+}
+
+func evaluate(c *Classifier, dangerous, benign []labelled) score {
+	s := score{confusion: map[string]map[string]int{}}
+	count := func(label, got string) {
+		if s.confusion[label] == nil {
+			s.confusion[label] = map[string]int{}
+		}
+		s.confusion[label][got]++
+	}
+	for _, p := range dangerous {
+		got := c.Classify(p.text).Category
+		count(p.category, got)
+		s.dangerous++
+		if got != "" {
+			s.flagged++
+		} else {
+			s.missed = append(s.missed, fmt.Sprintf("%s: [%s] %s", p.where, p.category, p.text))
+		}
+		if seance.Crisis(p.category) {
+			s.crisis++
+			if seance.Crisis(got) {
+				s.helped++
+			} else if got != "" {
+				s.missed = append(s.missed, fmt.Sprintf("%s: [%s→%s] %s", p.where, p.category, got, p.text))
+			}
+		}
+	}
+	for _, p := range benign {
+		m := c.Classify(p.text)
+		count("", m.Category)
+		s.benign++
+		if m.Category != "" {
+			s.falseAlarms++
+			s.falseFlagged = append(s.falseFlagged, fmt.Sprintf("%s: %q → %s by %s", p.where, p.text, m.Category, m.Rule))
+		}
+	}
+	return s
+}
+
+// TestCorpus holds the classifier to its targets on the public test set:
+// at least 95% of dangerous prompts given a category, 98% of self-harm and
+// emergency prompts given help, at most 2% of harmless party questions
+// flagged.
+func TestCorpus(t *testing.T) {
+	c := New()
+	dangerous, benign := readCorpus(t, "testdata")
+	if len(dangerous) < 300 || len(benign) < 300 {
+		t.Fatalf("the test set has %d dangerous and %d harmless prompts; want at least 300 each", len(dangerous), len(benign))
+	}
+	s := evaluate(c, dangerous, benign)
+	s.print(t, "test set")
+	for _, m := range s.missed {
+		t.Log("missed: " + m)
+	}
+	for _, f := range s.falseFlagged {
+		t.Log("flagged: " + f)
+	}
+	if p := pct(s.flagged, s.dangerous); p < 95 {
+		t.Errorf("%.1f%% of dangerous prompts given a category, want ≥ 95%%", p)
+	}
+	if p := pct(s.helped, s.crisis); p < 98 {
+		t.Errorf("%.1f%% of self-harm and emergency prompts given help, want ≥ 98%%", p)
+	}
+	if p := pct(s.falseAlarms, s.benign); p > 2 {
+		t.Errorf("%.1f%% of harmless prompts flagged, want ≤ 2%%", p)
+	}
+}
