@@ -66,7 +66,6 @@ func writeKnown(t *testing.T) {
 	lists := []string{"/usr/share/dict/american-english", "/usr/share/dict/british-english"}
 	seen := map[string]bool{}
 	var near []string
-	var buf []byte
 	for _, path := range lists {
 		f, err := os.Open(path)
 		if err != nil {
@@ -79,7 +78,7 @@ func writeKnown(t *testing.T) {
 				continue
 			}
 			seen[w] = true
-			near, buf = lx.typos.near(near[:0], w, buf)
+			near = lx.typos.near(near[:0], w)
 			if len(near) > 0 {
 				known[w] = true
 			}

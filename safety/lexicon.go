@@ -8,6 +8,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/seancehq/seance"
 )
@@ -75,9 +76,24 @@ func loadLexicon(fsys fs.FS) (*lexicon, error) {
 	if len(files) == 0 {
 		return nil, fmt.Errorf("safety: no lexicon files")
 	}
-	for _, name := range files {
-		if err := lx.loadFile(fsys, name); err != nil {
-			return nil, err
+	// Files are parsed side by side (a server builds this as it starts),
+	// then added in their order, so that ids and indexes come out the same
+	// every time.
+	parsed := make([]parsedFile, len(files))
+	var wg sync.WaitGroup
+	for i, name := range files {
+		wg.Go(func() { parsed[i] = lx.parseFile(fsys, name) })
+	}
+	wg.Wait()
+	for _, p := range parsed {
+		if p.err != nil {
+			return nil, p.err
+		}
+		for _, w := range p.known {
+			lx.known[w] = true
+		}
+		for _, r := range p.rules {
+			lx.add(r)
 		}
 	}
 	lx.typos = newTypoIndex(lx.vocabulary)
@@ -85,7 +101,20 @@ func loadLexicon(fsys fs.FS) (*lexicon, error) {
 	return lx, nil
 }
 
-func (lx *lexicon) loadFile(fsys fs.FS, name string) error {
+// parsedFile is one lexicon file, parsed but not yet indexed.
+type parsedFile struct {
+	rules []*rule
+	known []string
+	err   error
+}
+
+// parseFile parses one file; it reads nothing of lx that parsing changes.
+func (lx *lexicon) parseFile(fsys fs.FS, name string) (p parsedFile) {
+	p.err = lx.loadFile(fsys, name, &p)
+	return p
+}
+
+func (lx *lexicon) loadFile(fsys fs.FS, name string, p *parsedFile) error {
 	f, err := fsys.Open(name)
 	if err != nil {
 		return err
@@ -124,7 +153,7 @@ func (lx *lexicon) loadFile(fsys fs.FS, name string) error {
 			return fmt.Errorf("safety: %s: a rule before any [category]", where)
 		case section == sectionKnown:
 			for w := range strings.FieldsSeq(line) {
-				lx.known[normalizeWord(w)] = true
+				p.known = append(p.known, normalizeWord(w))
 			}
 			continue
 		}
@@ -136,7 +165,7 @@ func (lx *lexicon) loadFile(fsys fs.FS, name string) error {
 		if section != sectionHarmless && section != sectionCaution {
 			r.category, r.rank = section, lx.rank(section)
 		}
-		lx.add(r)
+		p.rules = append(p.rules, r)
 	}
 	return sc.Err()
 }

@@ -221,7 +221,7 @@ func (c *Classifier) correctTypos(s *scratch) {
 		case len(t.word) < minTypoWord || lx.vocabulary[t.word] || lx.known[t.word] || !isLetters(t.word):
 			continue
 		default:
-			s.near, s.del = lx.typos.near(s.near, t.word, s.del)
+			s.near = lx.typos.near(s.near, t.word)
 			if len(t.word) == minTypoWord {
 				s.near, s.del = lx.swapped(s.near, t.word, s.del)
 			}
@@ -336,9 +336,9 @@ func (c *Classifier) split(s string) []string {
 	return words
 }
 
-// Background is a classifier being built: New takes a noticeable part of a
-// server's start (tens of milliseconds), which need not delay its first
-// requests; a question classified before it is ready waits for it.
+// Background is a classifier being built: building takes longer than the
+// rest of a server's start, which need not wait for it. A question
+// classified before it is ready waits.
 type Background struct {
 	ready chan struct{}
 	c     *Classifier

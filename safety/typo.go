@@ -17,28 +17,72 @@ const (
 
 // typoIndex finds the lexicon words one slip from a word through their
 // deletions: two words are one slip apart only if deleting one letter (or
-// none) from each makes them equal.
+// none) from each makes them equal. Deletions are kept as hashes, not
+// strings: the index has a hundred thousand of them, and building it is
+// part of a server's start.
 type typoIndex struct {
-	byDeletion map[string][]string
-	words      []string // every word reachable, for wildcard lookups
+	byDeletion map[uint64][]int32 // deletion hash → index in words
+	words      []string           // every word reachable, for wildcard lookups too
 }
 
 func newTypoIndex(vocabulary map[string]bool) *typoIndex {
-	ix := &typoIndex{byDeletion: map[string][]string{}}
+	ix := &typoIndex{words: make([]string, 0, len(vocabulary))}
+	keys := 0
 	for w := range vocabulary {
-		if !isLetters(w) {
-			continue
+		if isLetters(w) {
+			ix.words = append(ix.words, w)
+			if len(w) >= minTypoTarget {
+				keys += len(w) + 1
+			}
 		}
-		ix.words = append(ix.words, w)
+	}
+	ix.byDeletion = make(map[uint64][]int32, keys)
+	for n, w := range ix.words {
 		if len(w) < minTypoTarget {
 			continue
 		}
-		ix.addKey(w, w)
-		for i := range len(w) {
-			ix.addKey(w[:i]+w[i+1:], w)
+		for i := -1; i < len(w); i++ {
+			h := deletionHash(w, i)
+			if l := ix.byDeletion[h]; len(l) == 0 || l[len(l)-1] != int32(n) {
+				ix.byDeletion[h] = append(l, int32(n))
+			}
 		}
 	}
 	return ix
+}
+
+// deletionHash hashes w without its i-th byte (i < 0: the whole word).
+func deletionHash(w string, i int) uint64 {
+	h := uint64(14695981039346656037)
+	for j := range len(w) {
+		if j == i {
+			continue
+		}
+		h ^= uint64(w[j])
+		h *= 1099511628211
+	}
+	return h ^ uint64(len(w)-min(i+1, 1))<<56
+}
+
+// near appends to out the lexicon words one slip from w.
+func (ix *typoIndex) near(out []string, w string) []string {
+	start := len(out)
+	for i := -1; i < len(w); i++ {
+		for _, n := range ix.byDeletion[deletionHash(w, i)] {
+			x := ix.words[n]
+			if x[0] != w[0] || x == w || !oneSlip(w, x) {
+				continue
+			}
+			dup := false
+			for _, y := range out[start:] {
+				dup = dup || y == x
+			}
+			if !dup {
+				out = append(out, x)
+			}
+		}
+	}
+	return out
 }
 
 // wildcard appends to out the lexicon words that w spells with each '*'
@@ -58,44 +102,6 @@ func (ix *typoIndex) wildcard(out []string, w string) []string {
 			match = match && (w[i] == '*' || w[i] == x[i])
 		}
 		if match {
-			out = append(out, x)
-		}
-	}
-	return out
-}
-
-func (ix *typoIndex) addKey(key, w string) {
-	for _, x := range ix.byDeletion[key] {
-		if x == w {
-			return
-		}
-	}
-	ix.byDeletion[key] = append(ix.byDeletion[key], w)
-}
-
-// near appends to out the lexicon words one slip from w.
-func (ix *typoIndex) near(out []string, w string, buf []byte) ([]string, []byte) {
-	start := len(out)
-	out = collect(out, start, ix.byDeletion[w], w)
-	for i := range len(w) {
-		buf = append(append(buf[:0], w[:i]...), w[i+1:]...)
-		out = collect(out, start, ix.byDeletion[string(buf)], w) // no allocation: a map index
-	}
-	return out, buf
-}
-
-// collect adds the candidates that really are one slip from w and share its
-// first letter, once each: out[start:] are those already found for w.
-func collect(out []string, start int, candidates []string, w string) []string {
-	for _, x := range candidates {
-		if x[0] != w[0] || x == w || !oneSlip(w, x) {
-			continue
-		}
-		dup := false
-		for _, y := range out[start:] {
-			dup = dup || y == x
-		}
-		if !dup {
 			out = append(out, x)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -80,7 +81,7 @@ func ask(ctx context.Context, args []string, getenv func(string) string, stdout,
 		persona = a.spirit
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	sp, err := newSpirit(cfg, catalog, log, nil)
+	sp, err := newSpirit(cfg, catalog, safety.New(), log, nil)
 	if err != nil {
 		return fmt.Errorf("ask: %w", err)
 	}

@@ -26,6 +26,7 @@ import (
 	"github.com/seancehq/seance/postgres"
 	"github.com/seancehq/seance/ratelimit"
 	"github.com/seancehq/seance/redis"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/token"
@@ -54,6 +55,11 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	log := cfg.Logger(stderr)
 	log.Info("starting", "version", version(), "config", cfg)
 
+	// The safety classifier takes longer to build than the rest of the
+	// start together: it is built beside it, and the first question waits
+	// for it if it must.
+	classifier := safety.NewInBackground()
+
 	// This server's own registry: nothing reaches the process-wide default
 	// one, so several servers in one process (the tests) count apart.
 	reg := prometheus.NewRegistry()
@@ -78,7 +84,7 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 	for _, p := range problems {
 		log.Warn("persona file skipped", "problem", p.Error())
 	}
-	answerer, err := newSpirit(cfg, spirits, log, meter)
+	answerer, err := newSpirit(cfg, spirits, classifier, log, meter)
 	if err != nil {
 		return fmt.Errorf("spirit: %w", err)
 	}

@@ -6,7 +6,6 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/metrics"
-	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/spirit/oracle"
 )
@@ -25,7 +24,7 @@ func newCatalog(cfg config.Config) (catalog *spirit.Catalog, problems []error) {
 // answer alike: the built-in oracle, or the configured LLM with the oracle
 // as its fallback (users never see a provider error), behind the guard that
 // reads every question and answer for safety. m may be nil.
-func newSpirit(cfg config.Config, catalog *spirit.Catalog, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
+func newSpirit(cfg config.Config, catalog *spirit.Catalog, classifier spirit.Classifier, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
 	builtin := spirit.Timed(spirit.OracleEngine, oracle.New(catalog.Persona), m)
-	return spirit.FromConfig(cfg, catalog.Persona, builtin, safety.NewInBackground(), log, m)
+	return spirit.FromConfig(cfg, catalog.Persona, builtin, classifier, log, m)
 }

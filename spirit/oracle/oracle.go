@@ -250,9 +250,9 @@ func (c *composer) compose(r reading, st state) string {
 	switch r.intent {
 	case intentUnsafe:
 		t := v.refusals[r.topic]
-		if seance.Crisis(r.topic) {
+		if seance.Crisis(r.topic) || r.topic == seance.CategoryDangerous || r.topic == seance.CategoryViolence {
 			// Always the words written for it: a life is at stake, and
-			// a generic refusal would read as a brush-off.
+			// a generic refusal would read as a brush-off, not a warning.
 			if s := c.pick(t, v.maxWords); s != "" {
 				return s
 			}

@@ -657,6 +657,10 @@ func TestRefusals(t *testing.T) {
 				a := s.ask("Ada", tt.q)
 				checkRules(t, id, tt.q, a)
 				v := o.voices[id]
+				warning := tt.topic == seance.CategoryDangerous || tt.topic == seance.CategoryViolence
+				if warning && !matchesWhole(v.refusals[tt.topic], a) {
+					t.Errorf("%s: %q → %q, want the warning written for %s, not a generic refusal", id, tt.q, a, tt.topic)
+				}
 				if !matchesWhole(v.refusals[tt.topic], a) && !matchesWhole(v.lists[lRefuse], a) {
 					t.Errorf("%s: %q → %q, want an in-character refusal", id, tt.q, a)
 				}
