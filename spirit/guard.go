@@ -41,8 +41,11 @@ type GuardOptions struct {
 	// well as the Classifier.
 	Moderator         Moderator
 	ModerationTimeout time.Duration // 0 is DefaultModerationTimeout
-	Log               *slog.Logger  // nil logs nothing
-	Metrics           *metrics.Metrics
+	// Timeout bounds the whole answer, moderation included
+	// (SEANCE_SPIRIT_TIMEOUT); 0 bounds nothing but each call.
+	Timeout time.Duration
+	Log     *slog.Logger // nil logs nothing
+	Metrics *metrics.Metrics
 }
 
 // Guard is the spirit's safety, in front of whatever engine answers: it
@@ -89,8 +92,14 @@ func NewGuard(engine, oracle seance.Spirit, o GuardOptions) *Guard {
 	return &Guard{engine: engine, oracle: oracle, opts: o, log: log}
 }
 
-// Answer answers q safely.
+// Answer answers q safely, within the timeout: a model or a moderator that
+// runs out of it is answered for by the oracle, which never does.
 func (g *Guard) Answer(ctx context.Context, q seance.Question, emit func(chunk string)) (seance.Answer, error) {
+	if g.opts.Timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, g.opts.Timeout)
+		defer cancel()
+	}
 	read := g.opts.Classifier.Classify(q.Message.Text)
 	category, source := read.Category, "lexicon"
 	if !seance.Crisis(category) && g.opts.Moderator != nil {

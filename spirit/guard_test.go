@@ -257,6 +257,25 @@ func TestGuardModerationFailures(t *testing.T) {
 	}
 }
 
+// Moderation that hangs and a model that is slow together still answer
+// within the spirit's timeout: the guard's clock covers both.
+func TestGuardAnswersWithinTheSpiritTimeout(t *testing.T) {
+	srv := openaitest.NewServer(t, openaitest.Reply{Chunks: []string{"The", " tide", " turns."}, Delay: time.Minute})
+	srv.Handle("/v1/moderations", &openaitest.Moderation{Delay: time.Minute})
+	const timeout = 400 * time.Millisecond
+	o := oracle.New(nil)
+	engine := spirit.NewLLM(streamOf(t, srv.URL), personas, o, spirit.LLMOptions{Provider: "openai", Timeout: time.Minute})
+	sp := spirit.NewGuard(engine, o, spirit.GuardOptions{
+		Classifier: classifier(), Help: safety.DefaultHelp().For, Timeout: timeout,
+		Moderator: openai.NewModerator(openai.Options{BaseURL: srv.URL}), ModerationTimeout: time.Minute,
+	})
+	start := time.Now()
+	a, _ := answer(t, sp, question("sibyl", "Will the tide turn?"))
+	if took := time.Since(start); took > timeout+time.Second || a.Engine != spirit.OracleEngine || a.Text == "" {
+		t.Errorf("answer %+v after %v, want the oracle's within %v", a, took, timeout)
+	}
+}
+
 // streamOf is the openai provider's stream at url.
 func streamOf(t *testing.T, url string) spirit.StreamFunc {
 	t.Helper()

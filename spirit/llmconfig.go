@@ -29,7 +29,7 @@ func FromConfig(cfg config.Config, personas func(id string) seance.Persona, orac
 	if help == (safety.HelpSet{}) {
 		help = safety.DefaultHelp()
 	}
-	guard := GuardOptions{Classifier: classifier, Help: help.For, Log: log, Metrics: m}
+	guard := GuardOptions{Classifier: classifier, Help: help.For, Log: log, Metrics: m, Timeout: cfg.SpiritTimeout}
 	if cfg.SpiritProvider == "" || cfg.SpiritProvider == "oracle" {
 		return NewGuard(oracle, oracle, guard), nil
 	}
