@@ -1,5 +1,7 @@
 package seance
 
+import "slices"
+
 // Safety categories: what a question touches that the spirit must not play
 // with. The classifier reports at most one, the most serious.
 const (
@@ -22,6 +24,20 @@ func Categories() []string {
 		CategorySelfHarm, CategoryEmergency, CategoryViolence, CategoryDangerous, CategoryIllegal,
 		CategoryHate, CategorySexual, CategoryMedical, CategoryLegal, CategoryFinancial,
 	}
+}
+
+// MoreSerious reports whether category a outranks b in Categories' order;
+// any category outranks none ("").
+func MoreSerious(a, b string) bool {
+	if a == "" {
+		return false
+	}
+	if b == "" {
+		return true
+	}
+	cats := Categories()
+	ia, ib := slices.Index(cats, a), slices.Index(cats, b)
+	return ia >= 0 && (ib < 0 || ia < ib)
 }
 
 // Crisis reports whether category is about a life at risk now: its answers

@@ -436,6 +436,7 @@ func everyField(t *testing.T, at time.Time) hub.Event {
 			*x = &seance.Message{
 				ID: "m", Seq: 9, SessionID: "s", UserID: "u", UserName: "n", Text: "t",
 				IsSpirit: true, Timestamp: at, ReplyTo: "q", LetterTimings: []int{1, 2},
+				Safety: &seance.Safety{Category: seance.CategorySelfHarm, Help: &seance.Help{Text: "help ✓", URL: "https://example.org"}},
 			}
 		default:
 			t.Fatalf("hub.Event.%s is a %s, which this suite does not fill yet: extend everyField", sf.Name, sf.Type)

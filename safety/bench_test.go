@@ -4,18 +4,20 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/seancehq/seance/safety/safetytest"
 )
 
 // BenchmarkClassify classifies the whole test set, one question an
 // operation, as questions come: mostly harmless, some not.
 func BenchmarkClassify(b *testing.B) {
 	c := New()
-	dangerous, benign := readCorpus(&testing.T{}, "testdata")
-	all := append(append([]labelled{}, benign...), dangerous...)
+	dangerous, benign := safetytest.Read(b, "testdata")
+	all := append(append([]safetytest.Prompt{}, benign...), dangerous...)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := 0; b.Loop(); i++ {
-		c.Classify(all[i%len(all)].text)
+		c.Classify(all[i%len(all)].Text)
 	}
 }
 
@@ -23,12 +25,12 @@ func BenchmarkClassify(b *testing.B) {
 // classification over the test set.
 func BenchmarkClassifyLatency(b *testing.B) {
 	c := New()
-	dangerous, benign := readCorpus(&testing.T{}, "testdata")
-	all := append(append([]labelled{}, benign...), dangerous...)
+	dangerous, benign := safetytest.Read(b, "testdata")
+	all := append(append([]safetytest.Prompt{}, benign...), dangerous...)
 	times := make([]time.Duration, 0, b.N)
 	for i := 0; b.Loop(); i++ {
 		start := time.Now()
-		c.Classify(all[i%len(all)].text)
+		c.Classify(all[i%len(all)].Text)
 		times = append(times, time.Since(start))
 	}
 	slices.Sort(times)

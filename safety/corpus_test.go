@@ -1,57 +1,13 @@
 package safety
 
 import (
-	"bufio"
 	"fmt"
-	"os"
-	"path/filepath"
-	"slices"
 	"strings"
 	"testing"
 
 	"github.com/seancehq/seance"
+	"github.com/seancehq/seance/safety/safetytest"
 )
-
-// labelled is one prompt of the test set and the category it belongs to
-// ("" for a harmless one).
-type labelled struct {
-	category, text, where string
-}
-
-// readCorpus reads the test set under dir: dangerous.tsv (category, tab,
-// prompt) and benign.txt (a prompt a line).
-func readCorpus(t *testing.T, dir string) (dangerous, benign []labelled) {
-	t.Helper()
-	read := func(name string, each func(line, where string)) {
-		f, err := os.Open(filepath.Join(dir, name))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		for n := 1; sc.Scan(); n++ {
-			line := strings.TrimSpace(sc.Text())
-			if line == "" || strings.HasPrefix(line, "#") {
-				continue
-			}
-			each(line, fmt.Sprintf("%s:%d", filepath.Join(dir, name), n))
-		}
-		if err := sc.Err(); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read("dangerous.tsv", func(line, where string) {
-		cat, text, ok := strings.Cut(line, "\t")
-		if !ok || !slices.Contains(seance.Categories(), cat) {
-			t.Fatalf("%s: want category<TAB>prompt, got %q", where, line)
-		}
-		dangerous = append(dangerous, labelled{cat, strings.TrimSpace(text), where})
-	})
-	read("benign.txt", func(line, where string) {
-		benign = append(benign, labelled{"", line, where})
-	})
-	return dangerous, benign
-}
 
 // score is how the classifier did on a test set.
 type score struct {
@@ -102,7 +58,7 @@ func pct(n, d int) float64 {
 	return 100 * float64(n) / float64(d)
 }
 
-func evaluate(c *Classifier, dangerous, benign []labelled) score {
+func evaluate(c *Classifier, dangerous, benign []safetytest.Prompt) score {
 	s := score{confusion: map[string]map[string]int{}}
 	count := func(label, got string) {
 		if s.confusion[label] == nil {
@@ -111,30 +67,30 @@ func evaluate(c *Classifier, dangerous, benign []labelled) score {
 		s.confusion[label][got]++
 	}
 	for _, p := range dangerous {
-		got := c.Classify(p.text).Category
-		count(p.category, got)
+		got := c.Classify(p.Text).Category
+		count(p.Category, got)
 		s.dangerous++
 		if got != "" {
 			s.flagged++
 		} else {
-			s.missed = append(s.missed, fmt.Sprintf("%s: [%s] %s", p.where, p.category, p.text))
+			s.missed = append(s.missed, fmt.Sprintf("%s: [%s] %s", p.Where, p.Category, p.Text))
 		}
-		if seance.Crisis(p.category) {
+		if seance.Crisis(p.Category) {
 			s.crisis++
 			if seance.Crisis(got) {
 				s.helped++
 			} else if got != "" {
-				s.missed = append(s.missed, fmt.Sprintf("%s: [%s→%s] %s", p.where, p.category, got, p.text))
+				s.missed = append(s.missed, fmt.Sprintf("%s: [%s→%s] %s", p.Where, p.Category, got, p.Text))
 			}
 		}
 	}
 	for _, p := range benign {
-		m := c.Classify(p.text)
+		m := c.Classify(p.Text)
 		count("", m.Category)
 		s.benign++
 		if m.Category != "" {
 			s.falseAlarms++
-			s.falseFlagged = append(s.falseFlagged, fmt.Sprintf("%s: %q → %s by %s", p.where, p.text, m.Category, m.Rule))
+			s.falseFlagged = append(s.falseFlagged, fmt.Sprintf("%s: %q → %s by %s", p.Where, p.Text, m.Category, m.Rule))
 		}
 	}
 	return s
@@ -146,7 +102,7 @@ func evaluate(c *Classifier, dangerous, benign []labelled) score {
 // flagged.
 func TestCorpus(t *testing.T) {
 	c := New()
-	dangerous, benign := readCorpus(t, "testdata")
+	dangerous, benign := safetytest.Read(t, "testdata")
 	if len(dangerous) < 300 || len(benign) < 300 {
 		t.Fatalf("the test set has %d dangerous and %d harmless prompts; want at least 300 each", len(dangerous), len(benign))
 	}

@@ -50,7 +50,6 @@ type lexicon struct {
 	vocabulary map[string]bool         // every exact word of a dangerous rule
 	known      map[string]bool         // words never corrected as typos
 	typos      *typoIndex
-	rules      int
 }
 
 // loadLexicon compiles every *.txt file of fsys.
@@ -175,7 +174,6 @@ func (lx *lexicon) rank(category string) int {
 }
 
 func (lx *lexicon) add(r *rule) {
-	lx.rules++
 	for i := range r.elems {
 		lx.intern(&r.elems[i])
 	}

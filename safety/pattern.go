@@ -175,52 +175,9 @@ func (e *elem) mayStart(t *token) bool {
 	return t.in(e.startIDs, e.startPrefixes)
 }
 
-// matchAt reports whether r matches the words starting at i, and where the
-// match ends.
-func (r *rule) matchAt(toks []token, i int) (end int, ok bool) {
-	return matchFrom(r.elems, toks, i)
-}
-
-func matchFrom(es []elem, toks []token, i int) (int, bool) {
-	if len(es) == 0 {
-		return i, true
-	}
-	e := &es[0]
-	if e.end {
-		if i == len(toks) {
-			return matchFrom(es[1:], toks, i)
-		}
-		return 0, false
-	}
-	if e.gap {
-		for skip := 0; skip <= maxGap && i+skip <= len(toks); skip++ {
-			if end, ok := matchFrom(es[1:], toks, i+skip); ok {
-				return end, true
-			}
-		}
-		return 0, false
-	}
-	if i < len(toks) && e.match(&toks[i]) {
-		if end, ok := matchFrom(es[1:], toks, i+1); ok {
-			return end, true
-		}
-	}
-	for _, ph := range e.phrases {
-		if next, ok := matchWords(ph, toks, i); ok {
-			if end, ok := matchFrom(es[1:], toks, next); ok {
-				return end, true
-			}
-		}
-	}
-	if e.optional {
-		return matchFrom(es[1:], toks, i)
-	}
-	return 0, false
-}
-
-// matchPath is matchFrom for harmless phrases: it appends to path the
-// tokens the phrase's own words matched, not those a gap passed over, since
-// only those are shielded from the other rules.
+// matchPath reports whether the elements match the words starting at i,
+// appending to path the words their own words matched — not those a gap
+// passed over: a harmless phrase shields only those from the other rules.
 func matchPath(es []elem, toks []token, i int, path []int) ([]int, bool) {
 	if len(es) == 0 {
 		return path, true

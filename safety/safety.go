@@ -104,106 +104,99 @@ func (c *Classifier) Classify(text string) Match {
 	for _, id := range s.present {
 		s.bits[id/64] |= 1 << (id % 64)
 	}
-	defer func() {
-		for _, id := range s.present {
-			s.bits[id/64] = 0
-		}
-	}()
-	s.cands = s.cands[:0]
-	c.rules(s, func(r *rule) bool {
-		s.cands = append(s.cands, r)
-		return true
-	})
+	c.collect(s)
 	c.guardHarmless(s)
 
-	best := (*rule)(nil)
-	caution := false
+	// Most serious first: the first rule that matches is the answer.
+	slices.SortFunc(s.cands, func(a, b *rule) int { return a.rank - b.rank })
+	var m Match
 	for _, r := range s.cands {
-		switch {
-		case r.caution:
-			caution = caution || matchesAnywhere(r, s.toks)
-		case r.category == "" || (best != nil && r.rank >= best.rank):
-		case matchesAnywhere(r, s.toks):
-			best = r
-		}
-		if best != nil && best.rank == 0 {
+		if r.category != "" && s.matchesAnywhere(r) {
+			m = Match{Category: r.category, Rule: r.source}
 			break
 		}
 	}
-	if best == nil {
-		return Match{Caution: caution}
+	for _, r := range s.cands {
+		if m.Category == "" && !m.Caution && r.caution {
+			m.Caution = s.matchesAnywhere(r)
+		}
 	}
-	return Match{Category: best.category, Rule: best.source}
+	for _, id := range s.present {
+		s.bits[id/64] = 0
+	}
+	return m
 }
 
-// rules calls try with each rule that may match s's words, once each,
-// until try returns false: the rules anchored on a word the text has (or
-// may have, through a typo), and those without an anchor that begin with
-// one of its words.
-func (c *Classifier) rules(s *scratch, try func(*rule) bool) {
+// collect puts in s.cands each rule that may match s's words, once: the
+// rules anchored on a word the text has (or may have, through a typo), and
+// those without an anchor that begin with one of its words.
+func (c *Classifier) collect(s *scratch) {
+	s.cands = s.cands[:0]
 	s.gen++
 	if len(s.seen) < len(c.lx.all) {
 		s.seen = make([]uint32, len(c.lx.all))
 	}
-	visit := func(r *rule) bool {
-		if s.seen[r.n] == s.gen {
-			return true
+	add := func(r *rule) {
+		if s.seen[r.n] != s.gen {
+			s.seen[r.n] = s.gen
+			if r.present(s.present, s.bits) {
+				s.cands = append(s.cands, r)
+			}
 		}
-		s.seen[r.n] = s.gen
-		if !r.present(s.present, s.bits) {
-			return true
-		}
-		return try(r)
 	}
 	for _, id := range s.present {
 		for _, r := range c.lx.byAnchor[id] {
-			if !visit(r) {
-				return
-			}
+			add(r)
 		}
 	}
 	for i := range s.toks {
 		t := &s.toks[i]
-		if !c.candidatesOf(t.id, t.word, visit) {
-			return
-		}
+		c.beginningWith(t.id, t.word, add)
 		for j, w := range t.near {
-			if !c.candidatesOf(t.nearIDs[j], w, visit) {
-				return
+			c.beginningWith(t.nearIDs[j], w, add)
+		}
+	}
+}
+
+// beginningWith calls add with each rule without an anchor that begins
+// with the word w, of id id.
+func (c *Classifier) beginningWith(id uint32, w string, add func(*rule)) {
+	for _, r := range c.lx.byID[id] {
+		add(r)
+	}
+	if len(w) < 2 {
+		return
+	}
+	for _, pr := range c.lx.byPrefix[w[:2]] {
+		if strings.HasPrefix(w, pr.prefix) {
+			add(pr.rule)
+		}
+	}
+}
+
+// matches calls found with the words of each place r matches, until it
+// returns false; it reports whether r matched anywhere.
+func (s *scratch) matches(r *rule, found func(path []int) bool) bool {
+	matched := false
+	for i := range s.toks {
+		if !r.elems[0].mayStart(&s.toks[i]) {
+			continue
+		}
+		path, ok := matchPath(r.elems, s.toks, i, s.path[:0])
+		s.path = path
+		if ok {
+			matched = true
+			if !found(path) {
+				break
 			}
 		}
 	}
+	return matched
 }
 
 // matchesAnywhere reports whether r matches starting at some word.
-func matchesAnywhere(r *rule, toks []token) bool {
-	first := &r.elems[0]
-	for i := range toks {
-		if !first.mayStart(&toks[i]) {
-			continue
-		}
-		if _, ok := r.matchAt(toks, i); ok {
-			return true
-		}
-	}
-	return false
-}
-
-func (c *Classifier) candidatesOf(id uint32, w string, try func(*rule) bool) bool {
-	for _, r := range c.lx.byID[id] {
-		if !try(r) {
-			return false
-		}
-	}
-	if len(w) < 2 {
-		return true
-	}
-	for _, pr := range c.lx.byPrefix[w[:2]] {
-		if strings.HasPrefix(w, pr.prefix) && !try(pr.rule) {
-			return false
-		}
-	}
-	return true
+func (s *scratch) matchesAnywhere(r *rule) bool {
+	return s.matches(r, func([]int) bool { return false })
 }
 
 // correctTypos sets each word's near words: the lexicon words it may be a
@@ -239,22 +232,14 @@ func (c *Classifier) correctTypos(s *scratch) {
 // guardHarmless marks the words of harmless phrases ("dying to know",
 // "killing it") so that no rule uses them.
 func (c *Classifier) guardHarmless(s *scratch) {
-	toks := s.toks
 	for _, r := range s.cands {
-		if r.category != "" || r.caution {
-			continue
-		}
-		for i := range toks {
-			if !r.elems[0].mayStart(&toks[i]) {
-				continue
-			}
-			path, ok := matchPath(r.elems, toks, i, s.path[:0])
-			s.path = path
-			if ok {
+		if r.category == "" && !r.caution {
+			s.matches(r, func(path []int) bool {
 				for _, j := range path {
-					toks[j].guard = true
+					s.toks[j].guard = true
 				}
-			}
+				return true
+			})
 		}
 	}
 }

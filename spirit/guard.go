@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"log/slog"
-	"slices"
 	"time"
 
 	"github.com/seancehq/seance"
@@ -103,7 +102,7 @@ func (g *Guard) Answer(ctx context.Context, q seance.Question, emit func(chunk s
 	read := g.opts.Classifier.Classify(q.Message.Text)
 	category, source := read.Category, "lexicon"
 	if !seance.Crisis(category) && g.opts.Moderator != nil {
-		if m := g.moderate(ctx, q.Message.Text); m != "" && moreSerious(m, category) {
+		if m := g.moderate(ctx, q.Message.Text); seance.MoreSerious(m, category) {
 			category, source = m, "moderation"
 		}
 	}
@@ -115,43 +114,40 @@ func (g *Guard) Answer(ctx context.Context, q seance.Question, emit func(chunk s
 			"category", category, "by", source)
 	}
 
+	var (
+		a   seance.Answer
+		err error
+	)
 	switch {
-	case category == "":
-		a, err := g.engine.Answer(ctx, q, emit)
-		if err != nil || a.Engine == OracleEngine {
-			return a, err
-		}
-		if q.Caution && safety.Affirms(a.Text) {
-			// Death, harm or drugs in a question the lexicon does not
-			// flag: a model's cheerful yes is not shown either.
-			return g.replace(ctx, q, a, "affirmed", "it said yes to a question about harm")
-		}
-		if reason := g.unsafe(ctx, a.Text); reason != "" {
-			return g.replace(ctx, q, a, "unsafe", reason)
-		}
-		return a, nil
 	case seance.Crisis(category), category == seance.CategoryDangerous, category == seance.CategoryViolence:
 		return g.fromOracle(ctx, q)
+	case category == "" && !q.Caution:
+		a, err = g.engine.Answer(ctx, q, emit)
+	case category == "":
+		// Death or harm in the words: the answer is read before it is
+		// shown, so a yes that is replaced was never streamed.
+		a, err = g.engine.Answer(ctx, q, func(string) {})
 	default:
 		// Nothing streams: a refusal is short, and a model's first words
 		// may be the ones that must not be shown.
-		a, err := g.engine.Answer(ctx, q, func(string) {})
-		if err != nil {
+		if a, err = g.engine.Answer(ctx, q, func(string) {}); err != nil {
 			return g.fromOracle(ctx, q)
 		}
-		if a.Engine == OracleEngine {
-			a.Safety = q.Safety
-			return a, nil
-		}
-		if safety.Affirms(a.Text) {
-			return g.replace(ctx, q, a, "affirmed", "it said yes")
-		}
-		if reason := g.unsafe(ctx, a.Text); reason != "" {
-			return g.replace(ctx, q, a, "unsafe", reason)
-		}
-		a.Safety = q.Safety
-		return a, nil
 	}
+	if err != nil || a.Engine == OracleEngine {
+		return a, err
+	}
+	// A model answered: it may not say yes to a flagged question, nor to
+	// one in no category that speaks of death, harm or drugs, and what it
+	// says is read as the question was.
+	if (q.Safety != nil || q.Caution) && safety.Affirms(a.Text) {
+		return g.replace(ctx, q, a, "affirmed", "it said yes to a question about harm")
+	}
+	if reason := g.unsafe(ctx, a.Text); reason != "" {
+		return g.replace(ctx, q, a, "unsafe", reason)
+	}
+	a.Safety = q.Safety
+	return a, nil
 }
 
 // fromOracle is the oracle's answer to a flagged question.
@@ -206,14 +202,4 @@ func (g *Guard) moderate(ctx context.Context, text string) string {
 		g.opts.Metrics.ModerationCall("ok")
 	}
 	return ""
-}
-
-// moreSerious reports whether category a outranks b ("" ranks last).
-func moreSerious(a, b string) bool {
-	if b == "" {
-		return a != ""
-	}
-	cats := seance.Categories()
-	ia, ib := slices.Index(cats, a), slices.Index(cats, b)
-	return ia >= 0 && ia < ib
 }

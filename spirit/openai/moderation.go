@@ -58,7 +58,7 @@ func (m *Moderator) Moderate(ctx context.Context, text string) (string, error) {
 	category := ""
 	for _, r := range res.Results {
 		for _, c := range categoriesOf(r.Categories) {
-			if category == "" || rank(c) < rank(category) {
+			if seance.MoreSerious(c, category) {
 				category = c
 			}
 		}
@@ -81,15 +81,6 @@ func categoriesOf(c openai.ModerationCategories) []string {
 	add(c.Hate, seance.CategoryHate)
 	add(c.Sexual || c.SexualMinors, seance.CategorySexual)
 	return out
-}
-
-func rank(category string) int {
-	for i, c := range seance.Categories() {
-		if c == category {
-			return i
-		}
-	}
-	return len(seance.Categories())
 }
 
 // requestOptions are the SDK options of o: its server, key and client,
