@@ -238,6 +238,9 @@ func TestRateLimit(t *testing.T) {
 	for i := range 5 {
 		c.ask("question " + string(rune('a'+i)))
 		c.expect("message_received")
+		// Answered before the next: on a busy machine the questions would
+		// otherwise pile up and meet SPIRIT_BUSY before the rate limit.
+		c.expect("spirit_response")
 	}
 	c.ask("one too many")
 	e := c.expectError(seance.ERateLimited)
