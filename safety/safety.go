@@ -116,9 +116,12 @@ func (c *Classifier) Classify(text string) Match {
 			break
 		}
 	}
-	for _, r := range s.cands {
-		if m.Category == "" && !m.Caution && r.caution {
-			m.Caution = s.matchesAnywhere(r)
+	if m.Category == "" {
+		for _, r := range s.cands {
+			if r.caution && s.matchesAnywhere(r) {
+				m.Caution = true
+				break
+			}
 		}
 	}
 	for _, id := range s.present {

@@ -114,27 +114,21 @@ func (g *Guard) Answer(ctx context.Context, q seance.Question, emit func(chunk s
 			"category", category, "by", source)
 	}
 
-	var (
-		a   seance.Answer
-		err error
-	)
-	switch {
-	case seance.Crisis(category), category == seance.CategoryDangerous, category == seance.CategoryViolence:
+	if seance.Crisis(category) || category == seance.CategoryDangerous || category == seance.CategoryViolence {
 		return g.fromOracle(ctx, q)
-	case category == "" && !q.Caution:
-		a, err = g.engine.Answer(ctx, q, emit)
-	case category == "":
-		// Death or harm in the words: the answer is read before it is
-		// shown, so a yes that is replaced was never streamed.
-		a, err = g.engine.Answer(ctx, q, func(string) {})
-	default:
-		// Nothing streams: a refusal is short, and a model's first words
-		// may be the ones that must not be shown.
-		if a, err = g.engine.Answer(ctx, q, func(string) {}); err != nil {
-			return g.fromOracle(ctx, q)
-		}
 	}
-	if err != nil || a.Engine == OracleEngine {
+	stream := emit
+	if q.Safety != nil || q.Caution {
+		// Nothing streams of a flagged question, nor of one that speaks of
+		// death or harm: the answer is read before it is shown, so a yes
+		// that is replaced was never seen, and a refusal is short anyway.
+		stream = func(string) {}
+	}
+	a, err := g.engine.Answer(ctx, q, stream)
+	switch {
+	case err != nil && q.Safety != nil:
+		return g.fromOracle(ctx, q)
+	case err != nil || a.Engine == OracleEngine:
 		return a, err
 	}
 	// A model answered: it may not say yes to a flagged question, nor to
