@@ -20,6 +20,8 @@ const (
 	EMethod          = "METHOD_NOT_ALLOWED"
 	ERateLimited     = "RATE_LIMITED"
 	EInternal        = "INTERNAL_ERROR"
+	EMediaType       = "UNSUPPORTED_MEDIA_TYPE"
+	ETimeout         = "REQUEST_TIMEOUT"
 
 	EParticipantNotFound = "PARTICIPANT_NOT_FOUND"
 	ERemoved             = "REMOVED"
@@ -86,6 +88,35 @@ func ErrorDetails(err error) map[string]any {
 		return e.Details
 	}
 	return map[string]any{}
+}
+
+// ValidID reports whether id is a séance id in its one canonical spelling:
+// a UUID in lower case with dashes. Other spellings a UUID parser accepts
+// (upper case, no dashes, braces, urn:uuid:) would name the same row but a
+// different room, rate-limit key and presence record, so they name nothing.
+func ValidID(id string) bool {
+	if len(id) != 36 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f') {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// SessionEnded is the error for a séance that no longer takes joins or messages.
+func SessionEnded(id string) *Error {
+	return Errorf(ESessionEnded, "This séance has ended.").With("session_id", id)
 }
 
 // SessionNotFound is the error for a séance id that does not exist (or is not

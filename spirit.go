@@ -33,6 +33,6 @@ type Spirit interface {
 
 // Limits of a participant's name and question.
 const (
-	MaxParticipantName = 32
+	MaxParticipantName = 50
 	MaxQuestionLen     = 500
 )

@@ -26,8 +26,9 @@ type Store interface {
 	// or not. EParticipantNotFound if there is none.
 	Participant(ctx context.Context, sessionID, id string) (*Participant, error)
 	// EnsureParticipant returns the séance's participant whose UserID is
-	// p.UserID, storing p first if there is none; an existing one takes
-	// p.Name (a participant's name is the one of its latest join). A removed
+	// p.UserID, storing p first if there is none; an existing one keeps
+	// its name (user ids are public: presenting one must not rename its
+	// owner). A removed
 	// participant is returned as it is, RemovedAt set, for the caller to
 	// refuse. ESessionNotFound, ESessionEnded as AddParticipant.
 	EnsureParticipant(ctx context.Context, p *Participant) (*Participant, error)
@@ -37,7 +38,9 @@ type Store interface {
 	RemoveParticipant(ctx context.Context, sessionID, key string, at time.Time) (*Participant, error)
 
 	// AppendMessage stores m, assigning m.Seq (the séance's next sequence
-	// number) in the same transaction. ESessionNotFound if the séance is absent.
+	// number) in the same transaction. ESessionNotFound if the séance is
+	// absent, ESessionEnded if it has ended: nothing is stored for an ended
+	// séance, not even the answer to a question asked just before its end.
 	AppendMessage(ctx context.Context, m *Message) error
 	// Messages returns up to limit messages with Seq > afterSeq, oldest first.
 	Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]Message, error)
@@ -68,5 +71,10 @@ type Store interface {
 
 	// Ping checks that the database is reachable and usable.
 	Ping(ctx context.Context) error
+	// PingWrite checks that the database takes a write, by making one: a
+	// full disk, a read-only file or a read-only PostgreSQL still answer
+	// Ping, and only a write tells. It writes a row of its own, so it
+	// costs one small commit.
+	PingWrite(ctx context.Context) error
 	Close() error
 }

@@ -66,6 +66,8 @@ func newCluster(t *testing.T, n int, llm *fakeLLM) *cluster {
 			"SEANCE_LIMIT_JOIN=0",
 			"SEANCE_LIMIT_CONNS=0",
 			"SEANCE_LOG_FORMAT=json",
+			// The tests name clients by X-Forwarded-For (hardening_test.go).
+			"SEANCE_TRUSTED_PROXIES=127.0.0.0/8,::1/128",
 		}
 		if llm != nil {
 			env = append(env,

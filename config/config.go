@@ -71,6 +71,13 @@ type Config struct {
 	LimitJoin   Rate
 	LimitConns  int // 0 means no limit
 
+	// LimitHTTPConns caps the open HTTP connections (WebSockets included)
+	// of one client address; 0 means no limit.
+	LimitHTTPConns int
+	// BodyTimeout is how long a request body may take to arrive, from
+	// when its handler starts.
+	BodyTimeout time.Duration
+
 	TrustedProxies []netip.Prefix
 
 	SessionIdleTTL   time.Duration
@@ -161,6 +168,10 @@ func settings(getenv func(string) string) []setting {
 			func(c *Config, v string) (err error) { c.LimitJoin, err = parseRate(v); return }},
 		{"SEANCE_LIMIT_CONNS", "limit-conns", "64", "open WebSocket connections per client address, 0 for no limit",
 			func(c *Config, v string) (err error) { c.LimitConns, err = parseConns(v); return }},
+		{"SEANCE_LIMIT_HTTP_CONNS", "limit-http-conns", "256", "open HTTP connections (WebSockets included) per client address, 0 for no limit; connections from trusted proxies are not counted",
+			func(c *Config, v string) (err error) { c.LimitHTTPConns, err = parseConns(v); return }},
+		{"SEANCE_BODY_TIMEOUT", "body-timeout", "10s", "a request body must arrive within this (1s to 10m), or the request gets 408 and its connection closes",
+			func(c *Config, v string) (err error) { c.BodyTimeout, err = parseBodyTimeout(v); return }},
 		{"SEANCE_TRUSTED_PROXIES", "trusted-proxies", "", "comma list of CIDRs (a bare IP is one address) whose X-Forwarded-For gives the client address",
 			func(c *Config, v string) (err error) { c.TrustedProxies, err = parseProxies(v); return }},
 		{"SEANCE_SESSION_IDLE_TTL", "session-idle-ttl", "24h", "an idle séance ends after this",
@@ -278,6 +289,8 @@ func (c Config) LogValue() slog.Value {
 		slog.String("limit_create", c.LimitCreate.String()),
 		slog.String("limit_join", c.LimitJoin.String()),
 		slog.Int("limit_conns", c.LimitConns),
+		slog.Int("limit_http_conns", c.LimitHTTPConns),
+		slog.String("body_timeout", c.BodyTimeout.String()),
 		slog.Any("trusted_proxies", proxies),
 		slog.String("session_idle_ttl", c.SessionIdleTTL.String()),
 		slog.String("history_retention", c.HistoryRetention.String()),
@@ -403,6 +416,20 @@ func parseNodeTTL(v string) (time.Duration, error) {
 	}
 	if d < 3*time.Second || d > 10*time.Minute {
 		return 0, fmt.Errorf("%s is out of range (want 3s to 10m)", d)
+	}
+	return d, nil
+}
+
+// parseBodyTimeout accepts 1 s to 10 min: below, a slow mobile link could
+// not send a séance's name; above, a client trickling its body holds a
+// connection for as long as it likes.
+func parseBodyTimeout(v string) (time.Duration, error) {
+	d, err := parsePositiveDuration(v)
+	if err != nil {
+		return 0, err
+	}
+	if d < time.Second || d > 10*time.Minute {
+		return 0, fmt.Errorf("%s is out of range (want 1s to 10m)", d)
 	}
 	return d, nil
 }

@@ -65,6 +65,8 @@ func TestDefaults(t *testing.T) {
 		LimitCreate:      Rate{N: 30, Per: time.Minute},
 		LimitJoin:        Rate{N: 120, Per: time.Minute},
 		LimitConns:       64,
+		LimitHTTPConns:   256,
+		BodyTimeout:      10 * time.Second,
 		SessionIdleTTL:   24 * time.Hour,
 		HistoryRetention: 720 * time.Hour,
 		NodeTTL:          30 * time.Second,
@@ -228,6 +230,20 @@ func TestVariables(t *testing.T) {
 		{env: "SEANCE_LIMIT_CONNS", value: "ten", errHas: "invalid count"},
 		{env: "SEANCE_LIMIT_CONNS", value: "99999999999999999999", errHas: "invalid count"},
 
+		// SEANCE_LIMIT_HTTP_CONNS
+		{env: "SEANCE_LIMIT_HTTP_CONNS", value: "0", get: httpConns, want: 0},
+		{env: "SEANCE_LIMIT_HTTP_CONNS", value: "3", get: httpConns, want: 3},
+		{env: "SEANCE_LIMIT_HTTP_CONNS", value: "-1", errHas: `invalid count "-1"`},
+		{env: "SEANCE_LIMIT_HTTP_CONNS", value: "many", errHas: "invalid count"},
+
+		// SEANCE_BODY_TIMEOUT
+		{env: "SEANCE_BODY_TIMEOUT", value: "1s", get: bodyTimeout, want: time.Second},
+		{env: "SEANCE_BODY_TIMEOUT", value: "10m", get: bodyTimeout, want: 10 * time.Minute},
+		{env: "SEANCE_BODY_TIMEOUT", value: "999ms", errHas: "out of range (want 1s to 10m)"},
+		{env: "SEANCE_BODY_TIMEOUT", value: "11m", errHas: "out of range"},
+		{env: "SEANCE_BODY_TIMEOUT", value: "0", errHas: "must be positive"},
+		{env: "SEANCE_BODY_TIMEOUT", value: "10", errHas: `invalid duration "10"`},
+
 		// SEANCE_TRUSTED_PROXIES
 		{env: "SEANCE_TRUSTED_PROXIES", value: "10.0.0.0/8", get: proxies, want: prefixes("10.0.0.0/8")},
 		{env: "SEANCE_TRUSTED_PROXIES", value: " 10.0.0.0/8, 192.168.1.1 ,fd00::/8,::1,", get: proxies, want: prefixes("10.0.0.0/8", "192.168.1.1/32", "fd00::/8", "::1/128")},
@@ -284,6 +300,8 @@ func spiritsDir(c Config) any  { return c.SpiritsDir }
 func limitCreate(c Config) any { return c.LimitCreate }
 func limitJoin(c Config) any   { return c.LimitJoin }
 func conns(c Config) any       { return c.LimitConns }
+func httpConns(c Config) any   { return c.LimitHTTPConns }
+func bodyTimeout(c Config) any { return c.BodyTimeout }
 func proxies(c Config) any     { return c.TrustedProxies }
 func idle(c Config) any        { return c.SessionIdleTTL }
 func retention(c Config) any   { return c.HistoryRetention }
@@ -392,6 +410,8 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		"SEANCE_LIMIT_CREATE":       "1/s",
 		"SEANCE_LIMIT_JOIN":         "1/s",
 		"SEANCE_LIMIT_CONNS":        "1",
+		"SEANCE_LIMIT_HTTP_CONNS":   "2",
+		"SEANCE_BODY_TIMEOUT":       "2s",
 		"SEANCE_TRUSTED_PROXIES":    "10.0.0.0/8",
 		"SEANCE_SESSION_IDLE_TTL":   "1h",
 		"SEANCE_HISTORY_RETENTION":  "2h",
@@ -415,6 +435,8 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		"--limit-create", "0",
 		"--limit-join", "7/h",
 		"--limit-conns", "0",
+		"--limit-http-conns", "0",
+		"--body-timeout", "30s",
 		"--trusted-proxies", "::1",
 		"--session-idle-ttl", "5m",
 		"--history-retention", "6h",
@@ -438,6 +460,8 @@ func TestFlagsOverrideEnvironment(t *testing.T) {
 		LimitCreate:      Rate{},
 		LimitJoin:        Rate{7, time.Hour},
 		LimitConns:       0,
+		LimitHTTPConns:   0,
+		BodyTimeout:      30 * time.Second,
 		TrustedProxies:   prefixes("::1/128"),
 		SessionIdleTTL:   5 * time.Minute,
 		HistoryRetention: 6 * time.Hour,
@@ -690,6 +714,8 @@ func TestLogValueHidesSecrets(t *testing.T) {
 		"limit_create":      "30/m",
 		"limit_join":        "120/m",
 		"limit_conns":       float64(64),
+		"limit_http_conns":  float64(256),
+		"body_timeout":      "10s",
 		"trusted_proxies":   []any{"10.0.0.0/8"},
 		"session_idle_ttl":  "24h0m0s",
 		"history_retention": "720h0m0s",

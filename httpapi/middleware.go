@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mime"
 	"net"
 	"net/http"
 	"runtime/debug"
@@ -189,7 +190,9 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 			h.Set("Access-Control-Allow-Credentials", "true")
 			h.Set("Access-Control-Expose-Headers", "Location, X-Request-ID, Retry-After, Content-Disposition")
 		}
-		if r.Method == http.MethodOptions && r.Header.Get("Access-Control-Request-Method") != "" {
+		// Only a browser's preflight carries both headers; a plain OPTIONS
+		// goes on to the mux, which answers it with Allow.
+		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 			if !allowed {
 				s.fail(w, r, seance.Errorf(seance.EForbidden, "Origin not allowed.").With("origin", origin))
 				return
@@ -214,6 +217,33 @@ func (s *Server) withCORS(next http.Handler) http.Handler {
 func (s *Server) originAllowed(origin string) bool {
 	return slices.ContainsFunc(s.CORSOrigins, func(o string) bool {
 		return o == "*" || strings.EqualFold(o, origin)
+	})
+}
+
+// requireJSON refuses a POST, PATCH or PUT that does not say its body is
+// JSON, whatever the path. This is the API's defence against cross-site
+// request forgery: a page on another site can make a browser send
+// text/plain, a form's encoding or no Content-Type at all without asking
+// first, but application/json only after a CORS preflight, which withCORS
+// grants to the allowed origins alone. Checking the header also keeps a
+// form post from being read as JSON by accident.
+func (s *Server) requireJSON(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.Method {
+		case http.MethodPost, http.MethodPatch, http.MethodPut:
+			ctype := r.Header.Get("Content-Type")
+			// ParseMediaType lower-cases the type and accepts parameters
+			// (charset=utf-8); a malformed header is refused like a wrong one.
+			if mt, _, err := mime.ParseMediaType(ctype); err != nil || mt != "application/json" {
+				e := seance.Errorf(seance.EMediaType, "Send the body as JSON, with the header Content-Type: application/json.")
+				if ctype != "" {
+					e = e.With("content_type", ctype)
+				}
+				s.fail(w, r, e)
+				return
+			}
+		}
+		next.ServeHTTP(w, r)
 	})
 }
 

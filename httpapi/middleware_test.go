@@ -98,7 +98,7 @@ func TestMethodNotAllowedAndUnknownPath(t *testing.T) {
 	if !strings.Contains(r.header.Get("Allow"), "POST") {
 		t.Fatalf("Allow %q", r.header.Get("Allow"))
 	}
-	ts.do(t, http.MethodPatch, "/api/sessions/abc", nil, nil).wantError(t, http.StatusMethodNotAllowed, seance.EMethod)
+	ts.do(t, http.MethodPatch, "/api/sessions/abc", nil, map[string]string{"Content-Type": "application/json"}).wantError(t, http.StatusMethodNotAllowed, seance.EMethod)
 	ts.get(t, "/api/nothing-here").wantError(t, http.StatusNotFound, seance.ENotFound)
 }
 

@@ -190,7 +190,7 @@ func schemas() map[string]any {
 			"session":  ref("Session"),
 			"messages": arrayOf(ref("Message")),
 		}),
-		"JoinRequest":        object([]string{"name"}, map[string]any{"name": map[string]any{"type": "string", "description": "1–32 characters after trimming"}}),
+		"JoinRequest":        object([]string{"name"}, map[string]any{"name": map[string]any{"type": "string", "description": "1–50 characters after trimming, no invisible or direction-changing characters"}}),
 		"Participant":        object([]string{"id", "name", "joined_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime}),
 		"RemovedParticipant": object([]string{"id", "name", "joined_at", "removed_at"}, map[string]any{"id": str, "name": str, "joined_at": dateTime, "removed_at": dateTime}),
 		"Joined": object([]string{"participant", "token", "ws_url"}, map[string]any{
@@ -201,7 +201,7 @@ func schemas() map[string]any {
 		"Spirit": object([]string{"id", "name", "description"}, map[string]any{"id": str, "name": str, "description": str}),
 		"Health": object([]string{"status", "database", "timestamp"}, map[string]any{
 			"status":    map[string]any{"type": "string", "enum": []string{"healthy", "unhealthy"}},
-			"database":  map[string]any{"type": "string", "enum": []string{"connected", "disconnected"}},
+			"database":  map[string]any{"type": "string", "enum": []string{"connected", "disconnected", "unwritable"}},
 			"timestamp": dateTime,
 			"version":   str,
 			"uptime":    str,

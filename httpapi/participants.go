@@ -51,7 +51,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !sess.IsActive() {
-		s.fail(w, r, seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", id))
+		s.fail(w, r, seance.SessionEnded(id))
 		return
 	}
 	if n := s.Rooms.Present(r.Context(), sess.ID); n >= sess.MaxUsers {

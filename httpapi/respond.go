@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net/http"
 	"time"
+	"unicode/utf8"
 
 	"github.com/seancehq/seance"
 )
@@ -34,6 +35,10 @@ func status(code string) int {
 		return http.StatusRequestEntityTooLarge
 	case seance.ERateLimited:
 		return http.StatusTooManyRequests
+	case seance.EMediaType:
+		return http.StatusUnsupportedMediaType
+	case seance.ETimeout:
+		return http.StatusRequestTimeout
 	default:
 		return http.StatusInternalServerError
 	}
@@ -105,12 +110,21 @@ func decodeObject(r *http.Request, v any) error {
 	if errors.As(err, &tooBig) {
 		return payloadTooLarge()
 	}
+	if bodyTimedOut(err) {
+		return bodyTimeout()
+	}
 	if err != nil {
 		return seance.Errorf(seance.EInvalidJSON, "Could not read the request body.")
 	}
 	body = bytes.TrimSpace(body)
 	if len(body) == 0 || body[0] != '{' {
 		return seance.Errorf(seance.EInvalidJSON, "The request body must be a JSON object.")
+	}
+	// encoding/json would quietly turn invalid UTF-8 into U+FFFD, storing
+	// a name the client never sent; the WebSocket refuses such a frame
+	// (close 1007), and so does this.
+	if at := invalidUTF8(body); at >= 0 {
+		return seance.Errorf(seance.EInvalidJSON, "The request body must be valid UTF-8 (byte %d is not).", at).With("offset", at)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	if err := dec.Decode(v); err != nil {
@@ -124,6 +138,22 @@ func decodeObject(r *http.Request, v any) error {
 		return seance.Errorf(seance.EInvalidJSON, "Unexpected data after the JSON object.")
 	}
 	return nil
+}
+
+// invalidUTF8 returns the offset of the first byte of b that is not valid
+// UTF-8, or -1 when all of b is.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 func payloadTooLarge() error {

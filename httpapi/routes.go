@@ -21,6 +21,8 @@ type route struct {
 func (s *Server) routeTable() []route {
 	idParam := param{name: "id", in: "path", required: true, description: "séance id (UUID)", schema: strSchema("uuid")}
 	notFound := errResponse("No séance with that id (also for a malformed id): SESSION_NOT_FOUND.")
+	slowBody := errResponse("REQUEST_TIMEOUT: the body did not arrive within SEANCE_BODY_TIMEOUT; the connection closes.")
+	notJSON := errResponse("UNSUPPORTED_MEDIA_TYPE: the body must be sent as Content-Type: application/json.")
 	rateLimited := errResponse("RATE_LIMITED: too many from your address (SEANCE_LIMIT_CREATE, SEANCE_LIMIT_JOIN); Retry-After says when to try again.")
 	return []route{
 		{http.MethodPost, "/api/sessions", s.createSession, operation{
@@ -29,7 +31,9 @@ func (s *Server) routeTable() []route {
 			responses: map[int]response{
 				201: enveloped("The séance, with the host token that can end it. Location names it.", ref("CreatedSession")),
 				400: errResponse("VALIDATION_ERROR (details.field names the field) or INVALID_JSON."),
+				408: slowBody,
 				413: errResponse("PAYLOAD_TOO_LARGE: the body is over 64 KiB."),
+				415: notJSON,
 				429: rateLimited,
 			},
 		}},
@@ -85,11 +89,13 @@ func (s *Server) routeTable() []route {
 			body:   ref("JoinRequest"),
 			responses: map[int]response{
 				201: enveloped("The participant, its token and the WebSocket URL to open.", ref("Joined")),
-				400: errResponse("VALIDATION_ERROR (name 1–32 characters) or INVALID_JSON."),
+				400: errResponse("VALIDATION_ERROR (name 1–50 characters) or INVALID_JSON."),
 				404: notFound,
 				409: errResponse("SESSION_FULL: max_users participants are connected."),
 				410: errResponse("SESSION_ENDED."),
+				408: slowBody,
 				413: errResponse("PAYLOAD_TOO_LARGE."),
+				415: notJSON,
 				429: rateLimited,
 			},
 		}},
@@ -112,7 +118,9 @@ func (s *Server) routeTable() []route {
 				{name: "last_seq", in: "query", description: "resume: replay every persisted event after this seq", schema: intSchema(0, 0)},
 			},
 			responses: map[int]response{
-				101: {description: "Switching to the WebSocket protocol; refusals then come as an error event and a close code (4001, 4004, 4008, 4009, 4010, 4403)."},
+				101: {description: "Switching to the WebSocket protocol; refusals then come as an error event and a close code (4001, 4004, 4008, 4009, 4010, 4403) with a reason in words."},
+				404: errResponse("SESSION_NOT_FOUND, before the upgrade: any spelling of the id but the canonical one, or, without ?token=, no such séance."),
+				410: errResponse("SESSION_ENDED, before the upgrade, without ?token= ([orig] clients then stop retrying)."),
 				400: errResponse("Not a WebSocket request, or VALIDATION_ERROR (last_seq)."),
 				403: errResponse("FORBIDDEN: origin not allowed."),
 				429: errResponse("RATE_LIMITED, before the upgrade: too many joins (SEANCE_LIMIT_JOIN) or open WebSockets (SEANCE_LIMIT_CONNS) from your address; see Retry-After."),
@@ -126,7 +134,7 @@ func (s *Server) routeTable() []route {
 			id: "health", tag: "operations", summary: "Liveness with a real database round trip (not enveloped)",
 			responses: map[int]response{
 				200: jsonResponse("Healthy.", ref("Health")),
-				503: jsonResponse("The database is unreachable.", ref("Health")),
+				503: jsonResponse("The database is unreachable (database: disconnected) or takes no writes (database: unwritable, checked by a real write at most every 5 s), or the broker is unreachable.", ref("Health")),
 			},
 		}},
 		{http.MethodGet, "/metrics", s.metrics, operation{
@@ -151,7 +159,7 @@ func (s *Server) register() {
 	methods := map[string][]string{}
 	var paths []string
 	for _, rt := range s.routes {
-		s.mux.HandleFunc(rt.method+" "+rt.path, rt.handler)
+		s.mux.HandleFunc(rt.method+" "+rt.path, s.canonicalSession(rt.handler))
 		if _, seen := methods[rt.path]; !seen {
 			paths = append(paths, rt.path)
 		}
@@ -165,6 +173,12 @@ func (s *Server) register() {
 		allowHeader := strings.Join(append(allow, http.MethodOptions), ", ")
 		s.mux.HandleFunc(p, func(w http.ResponseWriter, r *http.Request) {
 			w.Header().Set("Allow", allowHeader)
+			if r.Method == http.MethodOptions {
+				// OPTIONS asks what the path allows, and Allow is the
+				// answer; a CORS preflight never gets here (withCORS).
+				w.WriteHeader(http.StatusNoContent)
+				return
+			}
 			s.fail(w, r, seance.Errorf(seance.EMethod, "%s is not allowed here.", r.Method).With("allow", allow))
 		})
 	}
@@ -182,6 +196,13 @@ func (s *Server) register() {
 	// The web UI: one page for home and séance links, and its assets.
 	s.mux.HandleFunc("GET /{$}", s.UI.Page)
 	s.mux.HandleFunc("GET /session/{id}", s.UI.Page)
-	s.mux.HandleFunc("GET /static/{name}", s.UI.Static)
+	s.mux.HandleFunc("GET /static/{name}", func(w http.ResponseWriter, r *http.Request) {
+		// A missing asset is a 404 like any other, in the envelope.
+		if !s.UI.Has(r.PathValue("name")) {
+			notFound(w, r)
+			return
+		}
+		s.UI.Static(w, r)
+	})
 	s.mux.HandleFunc("/", notFound)
 }

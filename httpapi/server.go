@@ -59,6 +59,9 @@ type Deps struct {
 	// TrustedProxies may name the client in X-Forwarded-For; from anyone
 	// else the header is ignored, or any client could pick its address.
 	TrustedProxies []netip.Prefix
+	// BodyTimeout is how long a request body may take to arrive once its
+	// handler starts (default: the contract's 10 s).
+	BodyTimeout time.Duration
 }
 
 // Spirits is what the API needs to know about personas.
@@ -80,6 +83,8 @@ type Server struct {
 	mux         *http.ServeMux
 	h           http.Handler
 	metricsPage http.Handler
+	// writable is /health's last write to the database.
+	writable writeCheck
 }
 
 // New returns the whole HTTP surface as one handler.
@@ -98,7 +103,9 @@ func New(d Deps) *Server {
 	// client's address, a panic is logged (and counted) with the status the
 	// client really got, and every answer, a panic's included, carries the
 	// security headers.
-	s.h = s.withRequestID(s.withClientAddr(s.withLog(s.withSecurityHeaders(s.withRecover(s.withCORS(s.limitBody(s.mux)))))))
+	// The body timeout wraps everything that may answer without reading
+	// the body, so that no such answer leaves the connection waiting on it.
+	s.h = s.withRequestID(s.withClientAddr(s.withLog(s.withBodyTimeout(s.withSecurityHeaders(s.withRecover(s.withCORS(s.requireJSON(s.limitBody(s.mux)))))))))
 	return s
 }
 

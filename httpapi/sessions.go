@@ -52,6 +52,20 @@ func (cr createRequest) newSession() (seance.NewSession, error) {
 	return ns, nil
 }
 
+// canonicalSession answers 404 for a séance id in any spelling but the
+// canonical one before h runs: the store would find the séance under
+// "{ID}" or "urn:uuid:id", but rooms, limits and presence are keyed by the
+// string, so each spelling would be a séance of its own.
+func (s *Server) canonicalSession(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if id := r.PathValue("id"); id != "" && !seance.ValidID(id) {
+			s.fail(w, r, seance.SessionNotFound(id))
+			return
+		}
+		h(w, r)
+	}
+}
+
 func isAbsent(raw json.RawMessage) bool { return len(raw) == 0 || string(raw) == "null" }
 
 type createdSession struct {

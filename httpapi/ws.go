@@ -121,7 +121,10 @@ func (s *socket) Close(code int, reason string) {
 	s.closed = true
 	client, desc := s.client, s.desc
 	s.mu.Unlock()
-	_ = s.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), reason))
+	if reason == "" {
+		reason = wire.CloseReason(code)
+	}
+	_ = s.writeFrame(ws.OpClose, ws.NewCloseFrameBody(ws.StatusCode(code), wire.ShortReason(reason)))
 	if desc != nil {
 		desc.Remove()
 	}
@@ -169,7 +172,9 @@ func (s *socket) refuse(err error, now time.Time) {
 			code = wire.CloseGoingAway
 		}
 	}
-	s.Close(code, "")
+	// The error's own words ("This séance is full (6 of 6).") are what a
+	// client that reads only the close frame shows.
+	s.Close(code, seance.ErrorMessage(err))
 }
 
 // errPeerClosed: the peer closed the connection (or sent a close frame).
@@ -277,6 +282,16 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, seance.Errorf(seance.EValidation, "This is a WebSocket endpoint: send an upgrade request."))
 		return
 	}
+	rawToken := r.URL.Query().Get("token")
+	if rawToken == "" {
+		// The [orig] frontend retries a socket that opens and then closes,
+		// every second, forever; a refusal before the upgrade it takes as
+		// final. Clients with a token get the close codes after it.
+		if err := s.activeSession(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	// Refused with HTTP 429 before the upgrade: a plain status any client
 	// (and the load tool) can read, and no socket is spent on the refusal.
 	release, ok := s.ConnLimit.Acquire(clientAddr(r.Context()))
@@ -296,7 +311,22 @@ func (s *Server) websocket(w http.ResponseWriter, r *http.Request) {
 	s.Metrics.WebSocketOpened()
 	sock := &socket{srv: s, conn: conn, leftover: buffered(rw), release: release}
 	sock.lastSeen.Store(time.Now().UnixNano())
-	go s.serveSocket(sock, r.PathValue("id"), r.URL.Query().Get("token"), resume)
+	go s.serveSocket(sock, r.PathValue("id"), rawToken, clientAddr(r.Context()), resume)
+}
+
+// activeSession is nil when the request's séance exists and has not ended.
+func (s *Server) activeSession(r *http.Request) error {
+	id := r.PathValue("id")
+	ctx, cancel := context.WithTimeout(r.Context(), joinWithin)
+	defer cancel()
+	sess, err := s.Store.Session(ctx, id)
+	if err != nil {
+		return err
+	}
+	if !sess.IsActive() {
+		return seance.SessionEnded(id)
+	}
+	return nil
 }
 
 // buffered returns what the client sent after its handshake and the HTTP
@@ -316,8 +346,9 @@ func sameHost(origin, host string) bool {
 
 // serveSocket identifies the client, joins it to the séance, then hands the
 // connection to the poller.
-func (s *Server) serveSocket(sock *socket, sessionID, rawToken string, resume hub.Resume) {
+func (s *Server) serveSocket(sock *socket, sessionID, rawToken, addr string, resume hub.Resume) {
 	id, err := s.identify(sock, sessionID, rawToken)
+	id.Addr = addr
 	if err != nil {
 		if errors.Is(err, errPeerClosed) || isProtocol(err) {
 			sock.fail(err)
@@ -360,7 +391,7 @@ func (s *Server) serveSocket(sock *socket, sessionID, rawToken string, resume hu
 	})
 	if err != nil {
 		s.Logger.Error("websocket: poller", "err", err)
-		sock.Close(closeInternalError, "")
+		sock.Close(closeInternalError, "The server could not watch this connection; reconnect.")
 		return
 	}
 	sock.watch(desc)

@@ -141,7 +141,7 @@ func TestJoinWithToken(t *testing.T) {
 
 	for _, tt := range []struct{ body, code string }{
 		{`{"name":""}`, seance.EValidation},
-		{`{"name":"` + strings.Repeat("x", 33) + `"}`, seance.EValidation},
+		{`{"name":"` + strings.Repeat("x", 51) + `"}`, seance.EValidation},
 		{`{}`, seance.EValidation},
 		{`{"name":`, seance.EInvalidJSON},
 	} {
@@ -174,9 +174,23 @@ func TestRefusals(t *testing.T) {
 		c.expectError(code)
 		c.expectClose(closeCode)
 	}
-	refused(uuid.NewString(), "", true, seance.ESessionNotFound, 4004)
-	refused("not-a-uuid", "", true, seance.ESessionNotFound, 4004)
-	refused(ended.ID, "", true, seance.ESessionEnded, 4010)
+	// Without a token, a séance that cannot be joined is refused before
+	// the upgrade (see TestTokenlessSocketRefusedBeforeUpgrade).
+	for _, tc := range []struct {
+		id     string
+		status int
+		code   string
+	}{
+		{uuid.NewString(), http.StatusNotFound, seance.ESessionNotFound},
+		{"not-a-uuid", http.StatusNotFound, seance.ESessionNotFound},
+		{ended.ID, http.StatusGone, seance.ESessionEnded},
+	} {
+		_, resp, err := ts.dial(t, tc.id, "", nil)
+		if err == nil {
+			t.Fatalf("socket to %s was upgraded", tc.id)
+		}
+		wantEnvelope(t, resp, tc.status, tc.code)
+	}
 	refused(s.ID, "token=garbage", false, seance.EUnauthorized, 4001)
 	refused(s.ID, "token="+other.HostToken, false, seance.EUnauthorized, 4001)
 	refused(s.ID, "", false, "IDENTIFY_TIMEOUT", 4008)

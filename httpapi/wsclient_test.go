@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/gorilla/websocket"
+
+	"github.com/seancehq/seance/wire"
 )
 
 // event is one server frame as a client sees it.
@@ -32,6 +34,8 @@ type wsClient struct {
 	t    *testing.T
 	conn *websocket.Conn
 	name string
+	// closeReason is the reason of the close frame expectClose read.
+	closeReason string
 }
 
 // dial opens /ws/{id} with the query (e.g. "token=…&last_seq=3").
@@ -175,6 +179,11 @@ func (c *wsClient) expectClose(code int) {
 		if ce.Code != code {
 			c.t.Fatalf("%s: close code %d (%q), want %d", c.name, ce.Code, ce.Text, code)
 		}
+		// Clients that read only the close frame show its reason.
+		if ce.Text == "" || len(ce.Text) > wire.MaxCloseReason {
+			c.t.Fatalf("%s: close %d with reason %q: want 1 to %d bytes", c.name, code, ce.Text, wire.MaxCloseReason)
+		}
+		c.closeReason = ce.Text
 		return
 	}
 }

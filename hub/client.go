@@ -193,6 +193,8 @@ func (c *Client) Receive(f wire.ClientFrame) {
 		c.send(wire.Encode(wire.EvPong, struct{}{}, c.hub.now()))
 	case wire.KindIdentify:
 		// Already identified: a repeated identify frame changes nothing.
+	case wire.KindLeave:
+		// The [orig] goodbye: its close follows and takes it out.
 	}
 }
 

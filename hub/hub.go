@@ -65,6 +65,11 @@ const (
 	replayPage         = 200
 )
 
+// errBorrowed refuses an identify frame naming someone it cannot prove to
+// be: a participant that joined with a token, or one connected from
+// another address.
+var errBorrowed = seance.Errorf(seance.EUnauthorized, "Someone else is at the table under that id: join with your own.")
+
 // ErrShuttingDown refuses joins while the node stops; clients reconnect elsewhere.
 var errShuttingDown = seance.Errorf("SHUTTING_DOWN", "This server is restarting; reconnect.")
 
@@ -133,6 +138,10 @@ func (h *Hub) now() time.Time { return h.cfg.Now() }
 type Identity struct {
 	ParticipantID string
 	UserID, Name  string
+	// Addr is the client's address. A user id is public, so while it is
+	// connected, an identify frame naming it is taken only from the same
+	// address (a second tab), never from someone else's.
+	Addr string
 }
 
 // Resume asks for every persisted event after LastSeq to be sent again.
@@ -152,14 +161,14 @@ func (h *Hub) Join(ctx context.Context, sessionID string, id Identity, t Transpo
 		if err != nil {
 			return nil, err
 		}
-		if err := r.admits(ctx, id.UserID); err != nil {
+		if err := r.admits(ctx, id); err != nil {
 			return nil, err
 		}
 		p, err := h.participant(ctx, r, id)
 		if err != nil {
 			return nil, err
 		}
-		c, state, err := r.join(ctx, p, t)
+		c, state, err := r.join(ctx, p, id.Addr, t)
 		if errors.Is(err, errRoomGone) {
 			continue // the room emptied and was dropped meanwhile: load it again
 		}
@@ -201,6 +210,9 @@ func (h *Hub) participant(ctx context.Context, r *room, id Identity) (seance.Par
 	}
 	if p.RemovedAt != nil {
 		return seance.Participant{}, seance.Errorf(seance.ERemoved, "The host removed you from this séance.")
+	}
+	if id.ParticipantID == "" && p.HasToken() {
+		return seance.Participant{}, errBorrowed
 	}
 	return *p, nil
 }
@@ -274,6 +286,11 @@ func (h *Hub) welcome(ctx context.Context, c *Client, st joinState, resume Resum
 
 // room returns the séance's room on this node, loading it on first use.
 func (h *Hub) room(ctx context.Context, sessionID string) (*room, error) {
+	// A room, its broker channel, presence and limits are keyed by this
+	// string: another spelling of a séance's id would be another room.
+	if !seance.ValidID(sessionID) {
+		return nil, seance.SessionNotFound(sessionID)
+	}
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()

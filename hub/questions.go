@@ -33,7 +33,7 @@ func (r *room) ask(c *Client, raw string) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.ended.Load() {
-		refuse(seance.Errorf(seance.ESessionEnded, "This séance has ended."))
+		refuse(seance.SessionEnded(r.id))
 		return
 	}
 	if r.members[c.p.UserID] == nil {
@@ -58,6 +58,12 @@ func (r *room) ask(c *Client, raw string) {
 		Text: text, Timestamp: seance.Timestamp(h.now()),
 	}
 	if err := h.cfg.Store.AppendMessage(context.Background(), &q); err != nil {
+		if seance.ErrorCode(err) == seance.ESessionEnded {
+			// Ended by another node, or while this question was on its
+			// way: the session_ended event is on its way too.
+			refuse(err)
+			return
+		}
 		h.log.Error("store question", "session_id", r.id, "err", err)
 		refuse(seance.Errorf(seance.EInternal, "The question was lost in the ether; ask again."))
 		return
@@ -387,8 +393,8 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 			// not have reached this node (Redis down): read it.
 			r.catchUp()
 			return true
-		case seance.ErrorCode(err) == seance.ESessionNotFound:
-			return true // the séance is gone: nobody is owed an answer
+		case seance.ErrorCode(err) == seance.ESessionNotFound, seance.ErrorCode(err) == seance.ESessionEnded:
+			return true // the séance is gone or over: nobody is owed an answer
 		}
 		h.log.Error("store answer; retrying", "session_id", r.id, "attempt", attempt, "err", err)
 		select {

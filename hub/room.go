@@ -20,6 +20,7 @@ const brokerTimeout = 5 * time.Second
 // member is a participant with connections on this node.
 type member struct {
 	p       seance.Participant
+	addr    string // the client address of its connections
 	clients []*Client
 }
 
@@ -84,8 +85,13 @@ func (r *room) load(ctx context.Context) {
 	// below the boundary. The other way round, either could be lost.
 	unsub := h.cfg.Broker.Subscribe(r.id, r.deliver)
 	s, err := h.cfg.Store.Session(ctx, r.id)
+	if err == nil && s.ID != r.id {
+		// The store found the séance under another spelling of its id:
+		// only the store's own spelling keys a room.
+		err = seance.SessionNotFound(r.id)
+	}
 	if err == nil && !s.IsActive() {
-		err = seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", r.id)
+		err = seance.SessionEnded(r.id)
 	}
 	var pending []seance.Message
 	if err == nil {
@@ -116,7 +122,7 @@ type joinState struct {
 	lastSeq int64
 }
 
-func (r *room) join(ctx context.Context, p seance.Participant, t Transport) (*Client, joinState, error) {
+func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Transport) (*Client, joinState, error) {
 	h := r.hub
 	r.mu.Lock()
 	defer r.mu.Unlock()
@@ -129,16 +135,19 @@ func (r *room) join(ctx context.Context, p seance.Participant, t Transport) (*Cl
 		return nil, joinState{}, errShuttingDown
 	}
 	if r.ended.Load() {
-		return nil, joinState{}, seance.Errorf(seance.ESessionEnded, "This séance has ended.")
+		return nil, joinState{}, seance.SessionEnded(r.id)
 	}
 	m := r.members[p.UserID]
+	if m != nil && !p.HasToken() && m.addr != addr {
+		return nil, joinState{}, errBorrowed
+	}
 	if m == nil {
 		p.JoinedAt = seance.Timestamp(h.now())
-		first, err := r.enter(ctx, p)
+		first, err := r.enter(ctx, p, addr)
 		if err != nil {
 			return nil, joinState{}, err
 		}
-		m = &member{p: p}
+		m = &member{p: p, addr: addr}
 		r.members[p.UserID] = m
 		r.order = append(r.order, p.UserID)
 		h.cfg.Metrics.Joined()
@@ -159,10 +168,12 @@ func (r *room) join(ctx context.Context, p seance.Participant, t Transport) (*Cl
 // cannot be reached the node keeps serving with what it knows: its own
 // members against the seats (the broker's expiry and Refresh put the
 // records right once it is back).
-func (r *room) enter(ctx context.Context, p seance.Participant) (first bool, err error) {
+func (r *room) enter(ctx context.Context, p seance.Participant, addr string) (first bool, err error) {
 	bctx, cancel := context.WithTimeout(ctx, brokerTimeout)
 	defer cancel()
-	first, err = r.hub.cfg.Broker.Enter(bctx, r.id, wire.ParticipantOf(p), r.session.MaxUsers)
+	wp := wire.ParticipantOf(p)
+	wp.Addr = addr
+	first, err = r.hub.cfg.Broker.Enter(bctx, r.id, wp, r.session.MaxUsers)
 	if err == nil || seance.ErrorCode(err) == seance.ESessionFull {
 		return first, err
 	}
@@ -178,7 +189,7 @@ func (r *room) enter(ctx context.Context, p seance.Participant) (first bool, err
 // séance leaves a participant behind, at the price of a store write each.
 // join decides; this spares the store the plain cases. A token's
 // participant exists already and is not checked here.
-func (r *room) admits(ctx context.Context, userID string) error {
+func (r *room) admits(ctx context.Context, id Identity) error {
 	r.mu.Lock()
 	switch {
 	case r.gone:
@@ -186,14 +197,29 @@ func (r *room) admits(ctx context.Context, userID string) error {
 		return nil // join tells, and the room is loaded again
 	case r.ended.Load():
 		r.mu.Unlock()
-		return seance.Errorf(seance.ESessionEnded, "This séance has ended.")
-	case userID == "" || r.members[userID] != nil:
+		return seance.SessionEnded(r.id)
+	case id.UserID == "":
 		r.mu.Unlock()
+		return nil
+	case r.members[id.UserID] != nil:
+		addr := r.members[id.UserID].addr
+		r.mu.Unlock()
+		if addr != id.Addr {
+			return errBorrowed
+		}
 		return nil
 	}
 	r.mu.Unlock()
 	present := r.present(ctx)
-	if len(present) >= r.session.MaxUsers && !slices.ContainsFunc(present, func(p wire.Participant) bool { return p.ID == userID }) {
+	if i := slices.IndexFunc(present, func(p wire.Participant) bool { return p.ID == id.UserID }); i >= 0 {
+		// Connected on another node: the same rule as here, from the
+		// address its presence record keeps.
+		if present[i].Addr != id.Addr {
+			return errBorrowed
+		}
+		return nil
+	}
+	if len(present) >= r.session.MaxUsers {
 		return FullError(len(present), r.session.MaxUsers)
 	}
 	return nil
@@ -236,7 +262,10 @@ func (r *room) presentLocked(ctx context.Context) []wire.Participant {
 func (r *room) localLocked() []wire.Participant {
 	out := make([]wire.Participant, 0, len(r.order))
 	for _, id := range r.order {
-		out = append(out, wire.ParticipantOf(r.members[id].p))
+		m := r.members[id]
+		p := wire.ParticipantOf(m.p)
+		p.Addr = m.addr
+		out = append(out, p)
 	}
 	return out
 }

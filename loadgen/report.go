@@ -158,7 +158,7 @@ func hints(keys []string) []string {
 	}
 	if has("http 429") || has("http 503") {
 		out = append(out, "every client comes from one address, so the server's per-address limits refuse most of them: "+
-			"run the server with SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0 SEANCE_LIMIT_CREATE=0")
+			"run the server with SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0 SEANCE_LIMIT_HTTP_CONNS=0 SEANCE_LIMIT_CREATE=0")
 	}
 	if has("http 403") {
 		out = append(out, "the server refused the Origin header: send one listed in SEANCE_CORS_ORIGINS, or none")

@@ -103,7 +103,7 @@ func (c *restClient) create(ctx context.Context, i, maxUsers int) (*room, error)
 	switch {
 	case resp.StatusCode == http.StatusTooManyRequests:
 		return nil, fmt.Errorf("loadgen: POST %s/api/sessions: %s %s: the server limits séance creations per address; "+
-			"for a load test run it with SEANCE_LIMIT_CREATE=0 (and SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0)",
+			"for a load test run it with SEANCE_LIMIT_CREATE=0 (and SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0 SEANCE_LIMIT_HTTP_CONNS=0)",
 			c.bases[node], resp.Status, env.Error.Code)
 	case resp.StatusCode != http.StatusCreated || env.Data.ID == "":
 		return nil, fmt.Errorf("loadgen: POST %s/api/sessions: %s %s %s", c.bases[node], resp.Status, env.Error.Code, env.Error.Message)

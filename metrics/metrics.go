@@ -29,6 +29,10 @@ const (
 	LimitConnections = "connections"
 	LimitQuestions   = "questions"
 
+	// LimitHTTPConnections counts connections closed as they were accepted
+	// (SEANCE_LIMIT_HTTP_CONNS): no request was read, none was answered.
+	LimitHTTPConnections = "http_connections"
+
 	RunDone    = "done"
 	RunSkipped = "skipped" // another node held the lock
 	RunFailed  = "failed"
@@ -95,7 +99,7 @@ func New(reg *prometheus.Registry, version string) *Metrics {
 			Name: "seance_slow_consumers_dropped_total", Help: "Connections closed (1008) because their send queue filled up.",
 		}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "seance_rate_limited_total", Help: "Requests refused with RATE_LIMITED, by limit: create, join, connections (per client address) or questions (per participant).",
+			Name: "seance_rate_limited_total", Help: "Requests refused with RATE_LIMITED, by limit: create, join, connections (per client address) or questions (per participant); and http_connections: connections closed as they were accepted, over the per-address limit.",
 		}, []string{"limit"}),
 		spiritTime: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name: "seance_spirit_answer_seconds", Help: "Time for the spirit to answer a question, by the engine that answered (oracle, openai, anthropic, gemini).",
@@ -151,7 +155,7 @@ func New(reg *prometheus.Registry, version string) *Metrics {
 	for _, k := range []string{KindQuestion, KindAnswer} {
 		m.messages.WithLabelValues(k)
 	}
-	for _, l := range []string{LimitCreate, LimitJoin, LimitConnections, LimitQuestions} {
+	for _, l := range []string{LimitCreate, LimitJoin, LimitConnections, LimitHTTPConnections, LimitQuestions} {
 		m.rateLimited.WithLabelValues(l)
 	}
 	for _, r := range []string{RunDone, RunSkipped, RunFailed} {

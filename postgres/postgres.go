@@ -124,6 +124,22 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// healthWriteKey is the server_state row PingWrite rewrites.
+const healthWriteKey = "health.write"
+
+// PingWrite rewrites a row of server_state: a server in recovery, a
+// database set read-only or a full disk still answer SELECT 1, not this.
+func (db *DB) PingWrite(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if _, err := db.pool.Exec(ctx,
+		`INSERT INTO server_state (key, value) VALUES ($1, $2) ON CONFLICT (key) DO UPDATE SET value = EXCLUDED.value`,
+		healthWriteKey, time.Now().UTC().Format(time.RFC3339Nano)); err != nil {
+		return fmt.Errorf("postgres: write check: %w", err)
+	}
+	return nil
+}
+
 // describe names the database for error messages from the parsed config
 // rather than from the URL, which may carry the password in its user info or
 // in a password= parameter.

@@ -60,11 +60,36 @@ func dbTime(t *time.Time) *time.Time {
 // cannot name a séance, so it is reported as not found before it reaches the
 // database (where it would be a type error, i.e. an internal error).
 func sessionID(id string) (uuid.UUID, error) {
-	u, err := uuid.Parse(id)
+	u, err := parseID(id)
 	if err != nil {
 		return uuid.UUID{}, seance.SessionNotFound(id)
 	}
 	return u, nil
+}
+
+// parseID parses an id from a client in its canonical spelling only
+// (seance.ValidID): the column would match other spellings of the same
+// UUID, which the rest of the server keys as other séances.
+func parseID(id string) (uuid.UUID, error) {
+	if !seance.ValidID(id) {
+		return uuid.UUID{}, fmt.Errorf("postgres: %q is not a canonical id", id)
+	}
+	return uuid.Parse(id)
+}
+
+// endedOrMissing tells why a séance took no message: it has ended, or it
+// does not exist. A second round trip, on a path only a late or hostile
+// client takes.
+func (db *DB) endedOrMissing(ctx context.Context, sid uuid.UUID, id string) error {
+	var one int
+	err := db.pool.QueryRow(ctx, `SELECT 1 FROM sessions WHERE id = $1`, sid).Scan(&one)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return seance.SessionNotFound(id)
+	case err != nil:
+		return fmt.Errorf("postgres: append message to %s: %w", id, err)
+	}
+	return seance.SessionEnded(id)
 }
 
 // isDomain reports whether err is already the error the caller should see
@@ -147,7 +172,7 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 			return err
 		}
 		if endedAt != nil {
-			return seance.Errorf(seance.ESessionEnded, "Séance has ended.").With("session_id", p.SessionID)
+			return seance.SessionEnded(p.SessionID)
 		}
 		_, err = tx.Exec(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at)
@@ -184,7 +209,7 @@ func participantNotFound(key string) error {
 // joining order. An id that names no séance has no participants.
 func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Participant, error) {
 	out := []seance.Participant{}
-	sid, err := uuid.Parse(sessionID)
+	sid, err := parseID(sessionID)
 	if err != nil {
 		return out, nil
 	}
@@ -213,11 +238,11 @@ func (db *DB) Participants(ctx context.Context, sessionID string) ([]seance.Part
 // Participant returns one participant of the séance, removed or not. Ids that
 // are not UUIDs name nobody, and must not reach the database as a type error.
 func (db *DB) Participant(ctx context.Context, sessionID, id string) (*seance.Participant, error) {
-	sid, err := uuid.Parse(sessionID)
+	sid, err := parseID(sessionID)
 	if err != nil {
 		return nil, participantNotFound(id)
 	}
-	pid, err := uuid.Parse(id)
+	pid, err := parseID(id)
 	if err != nil {
 		return nil, participantNotFound(id)
 	}
@@ -253,18 +278,17 @@ func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*se
 			return err
 		}
 		if endedAt != nil {
-			return seance.Errorf(seance.ESessionEnded, "Séance has ended.").With("session_id", p.SessionID)
+			return seance.SessionEnded(p.SessionID)
 		}
 		// DO UPDATE rather than DO NOTHING: it waits for a concurrent
 		// insert of the same user to commit and then returns that row,
-		// where DO NOTHING would return no row at all. A removed
-		// participant keeps the name the host removed, so that the caller
-		// refuses (and reports) the one that was removed.
+		// where DO NOTHING would return no row at all. The update changes
+		// nothing: a user id is public, and whoever presents it later must
+		// not rename its owner.
 		got, err = scanParticipant(tx.QueryRow(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at)
 			 VALUES ($1, $2, $3, $4, $5, $6)
-			 ON CONFLICT (session_id, user_id) DO UPDATE
-			 SET name = CASE WHEN participants.removed_at IS NULL THEN excluded.name ELSE participants.name END
+			 ON CONFLICT (session_id, user_id) DO UPDATE SET name = participants.name
 			 RETURNING `+participantColumns,
 			pid, sid, p.UserID, p.Name, seance.Timestamp(p.JoinedAt), dbTime(p.RemovedAt)))
 		return err
@@ -281,7 +305,7 @@ func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*se
 // RemoveParticipant marks removed the séance's participant whose id or
 // user_id is key, keeping the first removal time.
 func (db *DB) RemoveParticipant(ctx context.Context, sessionID, key string, at time.Time) (*seance.Participant, error) {
-	sid, err := uuid.Parse(sessionID)
+	sid, err := parseID(sessionID)
 	if err != nil {
 		return nil, participantNotFound(key)
 	}
@@ -290,7 +314,7 @@ func (db *DB) RemoveParticipant(ctx context.Context, sessionID, key string, at t
 	// error. When it spells another participant's id too, the id wins,
 	// being the unambiguous name.
 	var pid *uuid.UUID
-	if u, err := uuid.Parse(key); err == nil {
+	if u, err := parseID(key); err == nil {
 		pid = &u
 	}
 	p, err := scanParticipant(db.pool.QueryRow(ctx,
@@ -351,7 +375,7 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	err = db.pool.QueryRow(ctx,
 		`WITH s AS (
 		   UPDATE sessions SET last_seq = last_seq + 1, last_active_at = GREATEST(last_active_at, $2)
-		   WHERE id = $1 RETURNING last_seq)
+		   WHERE id = $1 AND ended_at IS NULL RETURNING last_seq)
 		 INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
 		                       safety_category, safety_help_text, safety_help_url)
 		 SELECT $3, $1, s.last_seq, $4, $5, $6, $7, $8, $9::jsonb, $2, $10, $11, $12 FROM s
@@ -361,7 +385,7 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	var pgErr *pgconn.PgError
 	switch {
 	case errors.Is(err, pgx.ErrNoRows):
-		return seance.SessionNotFound(m.SessionID)
+		return db.endedOrMissing(ctx, sid, m.SessionID)
 	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "messages_one_answer":
 		return seance.ErrAnswered
 	case err != nil:
@@ -390,7 +414,7 @@ const messageColumns = `id, seq, session_id, user_id, user_name, message, is_spi
 // Messages returns up to limit messages of the séance with Seq > afterSeq,
 // oldest first. An id that names no séance has no messages.
 func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error) {
-	sid, err := uuid.Parse(sessionID)
+	sid, err := parseID(sessionID)
 	if err != nil || limit <= 0 {
 		return []seance.Message{}, nil
 	}
@@ -413,7 +437,7 @@ func (db *DB) Messages(ctx context.Context, sessionID string, afterSeq int64, li
 // PendingQuestions returns the séance's questions that no spirit message
 // answers, oldest first. An id that names no séance has none.
 func (db *DB) PendingQuestions(ctx context.Context, sessionID string) ([]seance.Message, error) {
-	sid, err := uuid.Parse(sessionID)
+	sid, err := parseID(sessionID)
 	if err != nil {
 		return []seance.Message{}, nil
 	}

@@ -15,7 +15,7 @@ import (
 // Enter records that this node has p in the séance, within seats
 // participants counted over every node's live records.
 func (b *Broker) Enter(ctx context.Context, sessionID string, p wire.Participant, seats int) (bool, error) {
-	pj, err := json.Marshal(p)
+	pj, err := json.Marshal(record{p, p.Addr})
 	if err != nil {
 		return false, fmt.Errorf("redis: enter séance %s: %w", sessionID, err)
 	}
@@ -34,6 +34,14 @@ func (b *Broker) Enter(ctx context.Context, sessionID string, p wire.Participant
 		return false, hub.FullError(int(res[1]), seats)
 	}
 	return res[0] == 1, nil
+}
+
+// record is a participant as presence keeps it: with the address of its
+// connections, which the wire never shows (wire.Participant leaves Addr out
+// of its JSON).
+type record struct {
+	wire.Participant
+	Addr string `json:"addr,omitempty"`
 }
 
 // Leave removes this node's record of userID.
@@ -69,7 +77,7 @@ func (b *Broker) Refresh(ctx context.Context, sessionID string, here []wire.Part
 	args := make([]any, 0, 4+2*len(here))
 	args = append(args, now, now+b.ttl.Milliseconds(), b.node, b.keyTTL())
 	for _, p := range here {
-		pj, err := json.Marshal(p)
+		pj, err := json.Marshal(record{p, p.Addr})
 		if err != nil {
 			return nil, fmt.Errorf("redis: refresh séance %s: %w", sessionID, err)
 		}
@@ -103,12 +111,13 @@ func (b *Broker) participants(sessionID string, vals []any) []wire.Participant {
 		if !ok {
 			continue
 		}
-		var p wire.Participant
-		if err := json.Unmarshal([]byte(s), &p); err != nil {
+		var rec record
+		if err := json.Unmarshal([]byte(s), &rec); err != nil {
 			b.log.Warn("dropped a malformed participant", "session", sessionID, "err", err)
 			continue
 		}
-		out = append(out, p)
+		rec.Participant.Addr = rec.Addr
+		out = append(out, rec.Participant)
 	}
 	slices.SortFunc(out, func(x, y wire.Participant) int {
 		return cmp.Or(x.JoinedAt.Compare(y.JoinedAt), cmp.Compare(x.ID, y.ID))

@@ -17,7 +17,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/pressly/goose/v3"
 	_ "modernc.org/sqlite" // registers the "sqlite" driver
 
@@ -184,6 +183,47 @@ func (db *DB) Ping(ctx context.Context) error {
 	return nil
 }
 
+// healthWriteKey is the server_state row PingWrite rewrites.
+const healthWriteKey = "health.write"
+
+// minFreeSpace is the room PingWrite wants on the database's file system: a
+// message takes a few pages of WAL, and a checkpoint more in the file.
+const minFreeSpace = 256 << 10
+
+// PingWrite rewrites a row of server_state on the writing connection: a
+// file system turned read-only fails it while reads still work. A full disk
+// may not: after a checkpoint the WAL is rewritten from its start, in space
+// it already holds, so small writes keep succeeding until one needs more
+// and a message is lost. The free space is checked first for that.
+func (db *DB) PingWrite(ctx context.Context) error {
+	if db.path != ":memory:" {
+		free, err := freeSpace(db.path)
+		if err != nil {
+			return fmt.Errorf("sqlite: write check: %w", err)
+		}
+		if free < minFreeSpace {
+			return fmt.Errorf("sqlite: write check: %d bytes free beside %s, want at least %d", free, db.path, minFreeSpace)
+		}
+	}
+	_, err := db.write.ExecContext(ctx,
+		`INSERT INTO server_state (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value`,
+		healthWriteKey, time.Now().UTC().Format(time.RFC3339Nano))
+	if err != nil {
+		return fmt.Errorf("sqlite: write check: %w", err)
+	}
+	return nil
+}
+
+// freeSpace is what an unprivileged writer may still use on the file system
+// that holds path.
+func freeSpace(path string) (uint64, error) {
+	var st syscall.Statfs_t
+	if err := syscall.Statfs(path, &st); err != nil {
+		return 0, err
+	}
+	return uint64(st.Bavail) * uint64(st.Bsize), nil
+}
+
 func inode(path string) (uint64, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
@@ -195,14 +235,11 @@ func inode(path string) (uint64, error) {
 	return 0, nil
 }
 
-// canonicalID returns the canonical form of a séance id, or false when id is
-// not a UUID at all (and so cannot name any séance).
+// canonicalID returns id when it is spelled canonically (seance.ValidID),
+// or false: another spelling of the same UUID names nothing, or it would
+// open a second room, rate limit and presence for the same séance.
 func canonicalID(id string) (string, bool) {
-	u, err := uuid.Parse(id)
-	if err != nil {
-		return "", false
-	}
-	return u.String(), true
+	return id, seance.ValidID(id)
 }
 
 func micros(t time.Time) int64 { return t.UnixMicro() }
@@ -315,7 +352,7 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 			return err
 		}
 		if ended.Valid {
-			return seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", p.SessionID)
+			return seance.SessionEnded(p.SessionID)
 		}
 		_, err = tx.ExecContext(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)`,
@@ -414,14 +451,13 @@ func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*se
 			return err
 		}
 		if ended.Valid {
-			return seance.Errorf(seance.ESessionEnded, "This séance has ended.").With("session_id", p.SessionID)
+			return seance.SessionEnded(p.SessionID)
 		}
-		// A removed participant keeps the name the host removed, so that
-		// the caller refuses (and reports) the one that was removed.
+		// The stored participant wins, name included: a user id is public,
+		// and whoever presents it later must not rename its owner.
 		got, err = scanParticipant(tx.QueryRowContext(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)
-			 ON CONFLICT (session_id, user_id) DO UPDATE
-			 SET name = CASE WHEN removed_at IS NULL THEN excluded.name ELSE name END
+			 ON CONFLICT (session_id, user_id) DO UPDATE SET name = name
 			 RETURNING `+participantColumns,
 			p.ID, cid, p.UserID, p.Name, micros(p.JoinedAt), optMicros(p.RemovedAt)))
 		return err
@@ -484,10 +520,11 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	var seq int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
 		err := tx.QueryRowContext(ctx,
-			`UPDATE sessions SET last_seq = last_seq + 1, last_active_at = max(last_active_at, ?) WHERE id = ? RETURNING last_seq`,
+			`UPDATE sessions SET last_seq = last_seq + 1, last_active_at = max(last_active_at, ?)
+			 WHERE id = ? AND ended_at IS NULL RETURNING last_seq`,
 			micros(m.Timestamp), cid).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
-			return seance.SessionNotFound(m.SessionID)
+			return endedOrMissing(ctx, tx, cid)
 		}
 		if err != nil {
 			return err
@@ -517,6 +554,20 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	}
 	m.Seq = seq
 	return nil
+}
+
+// endedOrMissing tells why a séance took no message: it has ended, or it
+// does not exist.
+func endedOrMissing(ctx context.Context, tx *sql.Tx, id string) error {
+	var one int
+	err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, id).Scan(&one)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return seance.SessionNotFound(id)
+	case err != nil:
+		return err
+	}
+	return seance.SessionEnded(id)
 }
 
 // safetyColumns are the column values of an answer's safety: all NULL for

@@ -38,6 +38,8 @@ func Run(t *testing.T, open Open) {
 		{"EnsureParticipant", testEnsureParticipant},
 		{"EnsureParticipantConcurrent", testEnsureParticipantConcurrent},
 		{"EnsureParticipantRefused", testEnsureParticipantRefused},
+		{"OtherSpellingsNameNothing", testOtherSpellingsNameNothing},
+		{"NoMessageWhenEnded", testNoMessageWhenEnded},
 		{"RemoveParticipant", testRemoveParticipant},
 		{"RemoveParticipantIDWins", testRemoveParticipantIDWins},
 		{"AppendAssignsSequence", testAppendAssignsSequence},
@@ -54,6 +56,7 @@ func Run(t *testing.T, open Open) {
 		{"DeleteEndedBefore", testDeleteEndedBefore},
 		{"TryLock", testTryLock},
 		{"Ping", testPing},
+		{"PingWrite", testPingWrite},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -318,15 +321,16 @@ func testEnsureParticipant(t *testing.T, s seance.Store) {
 		t.Fatalf("new participant %+v, want %+v", got, first)
 	}
 
-	rejoin := newParticipant(sess, "user-1", "Ada Lovelace", 5)
+	// A user id is public: whoever presents it again gets the participant
+	// as stored, and cannot rename it.
+	rejoin := newParticipant(sess, "user-1", "Mallory", 5)
 	got, err = s.EnsureParticipant(ctx, rejoin)
 	if err != nil {
 		t.Fatal(err)
 	}
 	want := *first
-	want.Name = rejoin.Name
 	if !reflect.DeepEqual(got, &want) {
-		t.Fatalf("rejoining participant %+v, want the first one renamed %+v", got, &want)
+		t.Fatalf("rejoining participant %+v, want the first one unchanged %+v", got, &want)
 	}
 	if got := mustParticipant(t, s, sess.ID, first.ID); !reflect.DeepEqual(got, &want) {
 		t.Fatalf("stored participant %+v, want %+v", got, &want)
@@ -860,5 +864,21 @@ func testEnsureState(t *testing.T, s seance.Store) {
 func testPing(t *testing.T, s seance.Store) {
 	if err := s.Ping(context.Background()); err != nil {
 		t.Fatalf("Ping of a healthy store: %v", err)
+	}
+}
+
+func testPingWrite(t *testing.T, s seance.Store) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	// Twice: the second rewrites the row the first wrote.
+	for i := range 2 {
+		if err := s.PingWrite(ctx); err != nil {
+			t.Fatalf("PingWrite %d of a healthy store: %v", i+1, err)
+		}
+	}
+	// The row is the check's own: a key others use is left alone.
+	v, err := s.EnsureState(ctx, "jwt_secret", "kept")
+	if err != nil || v != "kept" {
+		t.Fatalf("EnsureState after PingWrite = %q, %v; want \"kept\"", v, err)
 	}
 }

@@ -172,20 +172,33 @@ func (ui *UI) Page(w http.ResponseWriter, r *http.Request) {
 }
 
 // Static serves /static/{name}: hashed names are immutable; plain names
-// (for hand-typed URLs) are served uncached.
+// (for hand-typed URLs) are served uncached. A server with an error format
+// of its own asks Has first; the plain-text 404 here is for any other.
 func (ui *UI) Static(w http.ResponseWriter, r *http.Request) {
-	name := r.PathValue("name")
-	if a, ok := ui.byHash[name]; ok {
-		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
-		ui.serve(w, r, a)
+	a, cache, ok := ui.lookup(r.PathValue("name"))
+	if !ok {
+		http.NotFound(w, r)
 		return
+	}
+	w.Header().Set("Cache-Control", cache)
+	ui.serve(w, r, a)
+}
+
+// Has reports whether Static serves /static/{name}.
+func (ui *UI) Has(name string) bool {
+	_, _, ok := ui.lookup(name)
+	return ok
+}
+
+// lookup finds the asset /static/{name} names and its Cache-Control.
+func (ui *UI) lookup(name string) (asset, string, bool) {
+	if a, ok := ui.byHash[name]; ok {
+		return a, "public, max-age=31536000, immutable", true
 	}
 	if a, ok := ui.files[name]; ok && name != "index.html" {
-		w.Header().Set("Cache-Control", "no-cache")
-		ui.serve(w, r, a)
-		return
+		return a, "no-cache", true
 	}
-	http.NotFound(w, r)
+	return asset{}, "", false
 }
 
 func (ui *UI) serve(w http.ResponseWriter, r *http.Request, a asset) {

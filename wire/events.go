@@ -45,6 +45,10 @@ type Participant struct {
 	ID       string    `json:"id"`
 	Name     string    `json:"name"`
 	JoinedAt time.Time `json:"joined_at"`
+	// Addr is the client address of the participant's connections, kept
+	// with its presence so that nobody else takes its place while it is
+	// there. Never sent to clients.
+	Addr string `json:"-"`
 }
 
 // ParticipantOf is the wire view of p: its id is the client's own label

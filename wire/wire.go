@@ -30,6 +30,51 @@ const (
 	CloseRemoved        = 4403 // removed by the host: final
 )
 
+// MaxCloseReason is the longest close reason sent, in bytes: a close frame's
+// payload is at most 125 bytes, two of them the code.
+const MaxCloseReason = 120
+
+// CloseReason is the human-readable reason sent with code when the refusal
+// has no message of its own: old clients show it instead of a bare
+// "connection refused".
+func CloseReason(code int) string {
+	switch code {
+	case CloseGoingAway:
+		return "The server is restarting; reconnecting."
+	case CloseUnsupported:
+		return "Only text frames are understood."
+	case ClosePolicy:
+		return "Too slow to keep up; reconnect to catch up."
+	case CloseTooBig:
+		return "That frame is larger than 8 KiB."
+	case CloseUnauthorized:
+		return "You are not admitted to this séance."
+	case CloseNotFound:
+		return "There is no such séance."
+	case CloseIdentifyTimout:
+		return "Say who you are first."
+	case CloseFull:
+		return "This séance is full."
+	case CloseEnded:
+		return "This séance has ended."
+	case CloseRemoved:
+		return "The host removed you from this séance."
+	}
+	return "Goodbye."
+}
+
+// ShortReason cuts reason to MaxCloseReason bytes, on a character boundary.
+func ShortReason(reason string) string {
+	if len(reason) <= MaxCloseReason {
+		return reason
+	}
+	cut := MaxCloseReason - len("…")
+	for cut > 0 && !utf8.RuneStart(reason[cut]) {
+		cut--
+	}
+	return reason[:cut] + "…"
+}
+
 // CloseFor returns the close code that goes with a refusal's error code, or
 // 0 when the error does not close the connection.
 func CloseFor(code string) int {
@@ -65,6 +110,7 @@ const (
 	KindSend     = "send_message"
 	KindTyping   = "typing"
 	KindPing     = "ping"
+	KindLeave    = "leave_session"
 )
 
 // ClientFrame is one decoded client frame.
@@ -133,16 +179,17 @@ func Decode(b []byte) (ClientFrame, error) {
 				return ClientFrame{}, seance.Errorf(seance.EValidation, "message must be a string.").With("field", "message")
 			}
 		}
-		// PostgreSQL text cannot hold NUL: stored, the question would fail
-		// as an internal error instead of being refused as the client's.
-		if strings.ContainsRune(msg, 0) {
-			return ClientFrame{}, seance.Errorf(seance.EValidation, "message must not contain NUL characters.").With("field", "message")
-		}
+		// Control characters, NUL included, are taken out where the
+		// question is checked (seance.QuestionText).
 		return ClientFrame{Kind: KindSend, Message: msg}, nil
 	case KindTyping:
 		return ClientFrame{Kind: KindTyping}, nil
 	case KindPing:
 		return ClientFrame{Kind: KindPing}, nil
+	case KindLeave:
+		// The [orig] frontend says goodbye before it closes; the close is
+		// what takes it out of the séance.
+		return ClientFrame{Kind: KindLeave}, nil
 	default:
 		return ClientFrame{}, seance.Errorf(seance.EUnknownEvent, "Unknown event %q.", truncate(event, 40)).With("event", truncate(event, 40))
 	}

@@ -43,7 +43,7 @@ func TestAsk(t *testing.T) {
 		{"no question", []string{"--spirit", "sibyl"}, nil, "no question", nil},
 		{"blank question", []string{"   "}, nil, "Ask something", nil},
 		{"--spirit without a value", []string{"Hello", "--spirit"}, nil, "flag needs an argument: --spirit", nil},
-		{"name too long", []string{"--name", strings.Repeat("x", 40), "Hello"}, nil, "--name: name must be 1 to 32 characters", nil},
+		{"name too long", []string{"--name", strings.Repeat("x", 51), "Hello"}, nil, "--name: name must be 1 to 50 characters", nil},
 		{"bad server setting", []string{"--spirit-timeout", "soon", "Hello"}, nil, "SEANCE_SPIRIT_TIMEOUT", nil},
 	}
 	for _, tt := range tests {

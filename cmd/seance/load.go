@@ -20,7 +20,7 @@ does (REST to create séances, /ws/{id} to join them), makes them ask and
 type, and prints delivery latency (send → receipt at every member, sender
 included, on one clock), lost and duplicated deliveries, and with --pid the
 server's memory per connection. Progress goes to stderr each second. Run the
-server with SEANCE_LIMIT_CREATE=0 SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0:
+server with SEANCE_LIMIT_CREATE=0 SEANCE_LIMIT_JOIN=0 SEANCE_LIMIT_CONNS=0 SEANCE_LIMIT_HTTP_CONNS=0:
 every client comes from this one address.
 
 A cluster: give --url one base URL per node, comma-separated, and --pid

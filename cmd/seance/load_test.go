@@ -29,6 +29,7 @@ func TestLoadSmall(t *testing.T) {
 		"SEANCE_LIMIT_CREATE", "0",
 		"SEANCE_LIMIT_JOIN", "0",
 		"SEANCE_LIMIT_CONNS", "0",
+		"SEANCE_LIMIT_HTTP_CONNS", "0",
 	))
 	for _, tt := range []struct {
 		name  string

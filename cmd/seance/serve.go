@@ -156,12 +156,14 @@ func serve(ctx context.Context, args []string, getenv func(string) string, stder
 		ConnLimit:      ratelimit.NewConcurrency(cfg.LimitConns),
 		Broker:         cl.health,
 		TrustedProxies: cfg.TrustedProxies,
+		BodyTimeout:    cfg.BodyTimeout,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
+	ln = httpapi.LimitConns(ln, cfg.LimitHTTPConns, cfg.TrustedProxies, meter)
 	srv := &http.Server{
 		Handler:           api,
 		ReadHeaderTimeout: readHeaderTimeout,

@@ -123,7 +123,7 @@ class SeanceView {
   }
 
   async joinCard(notice) {
-    const name = h("input", { id: "j-name", name: "name", required: true, maxlength: 32, autocomplete: "nickname", value: store.name(), placeholder: "Your name" });
+    const name = h("input", { id: "j-name", name: "name", required: true, maxlength: 50, autocomplete: "nickname", value: store.name(), placeholder: "Your name" });
     const error = h("p", { class: "form-error", role: "alert" }, notice || "");
     const submit = h("button", { type: "submit", class: "button primary", id: "take-seat" }, "Take your seat");
     const form = h("form", { id: "seat-form", novalidate: true },
