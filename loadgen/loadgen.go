@@ -39,6 +39,10 @@ type Config struct {
 	TypeEvery time.Duration // each client sends typing this often (0 = never)
 	Duration  time.Duration // how long to measure after all clients joined (idle mode: how long to hold them after the memory reading)
 	Ramp      time.Duration // spread the connects over this long
+	// Grace is how long deliveries may arrive after Duration before they
+	// count as lost (0: 2 s). A test on a busy machine measures loss, not
+	// latency, with a longer one.
+	Grace time.Duration
 	// ServerPIDs, if set, has one process id per node of BaseURL, in the same
 	// order; each VmRSS is read before connecting and after all joined. Nodes
 	// sharing a PID are one process, counted once.
@@ -59,7 +63,7 @@ type Result struct {
 	Refused    int64 // questions the server answered with an error (RATE_LIMITED, SPIRIT_BUSY…) instead of broadcasting
 	Expected   int64 // for each accepted question, the members of its séance joined when it was sent
 	Delivered  int64 // distinct (question, member) deliveries
-	Lost       int64 // expected deliveries that never arrived, 2 s grace after Duration included
+	Lost       int64 // expected deliveries that never arrived, Grace after Duration included
 	Duplicated int64 // deliveries of a question to a member beyond the first
 
 	LatencyP50, LatencyP99, LatencyMax time.Duration
@@ -111,9 +115,9 @@ const (
 	joinTimeout = 30 * time.Second
 	// writeTimeout keeps one stuck socket from stalling its client forever.
 	writeTimeout = 10 * time.Second
-	// grace lets questions sent at the very end of the window arrive before
-	// anything is called lost.
-	grace = 2 * time.Second
+	// defaultGrace lets questions sent at the very end of the window arrive
+	// before anything is called lost.
+	defaultGrace = 2 * time.Second
 	// idleSettle gives the server time to finish per-join work (and the
 	// handshake garbage time to become collectable) before RSS is read.
 	idleSettle = 3 * time.Second
@@ -272,7 +276,7 @@ type run struct {
 }
 
 // Run creates the séances, joins every client (spread over cfg.Ramp), makes
-// them ask and type for cfg.Duration, waits 2 s for late deliveries, closes
+// them ask and type for cfg.Duration, waits cfg.Grace for late deliveries, closes
 // every connection, ends the séances and reports what arrived. In idle mode
 // (AskEvery 0) it instead waits a few seconds after the joins, reads the
 // server's memory and holds the connections for Duration.
@@ -489,6 +493,10 @@ func (r *run) measure(ctx context.Context, clients []*client, res *Result) error
 	res.Measured = time.Since(began)
 	if r.AskEvery > 0 {
 		r.phase.Store("grace")
+		grace := r.Grace
+		if grace <= 0 {
+			grace = defaultGrace
+		}
 		sleep(ctx, grace)
 	}
 	return nil
