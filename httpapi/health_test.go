@@ -8,11 +8,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
@@ -20,33 +18,16 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/httpapi"
+	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/sqlite"
 )
 
-// fakeClock is a clock the test moves by hand.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
 // healthServer serves the API over store with a clock the test moves.
-func healthServer(t *testing.T, store seance.Store) (*httpapi.Server, *fakeClock) {
+func healthServer(t *testing.T, store seance.Store) (*httpapi.Server, *testclock.Clock) {
 	t.Helper()
-	clock := &fakeClock{now: time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC)}
+	clock := testclock.New(time.Date(2026, 10, 31, 23, 0, 0, 0, time.UTC))
 	srv := httpapi.New(httpapi.Deps{
 		Store:   store,
 		Spirits: spirit.NewCatalog(spirit.BuiltinPersonas()),
@@ -191,52 +172,10 @@ func TestHealthWriteCheckOutlivesClient(t *testing.T) {
 	}
 }
 
-// tmpfsDir mounts a small tmpfs on a fresh folder until t ends; it needs root.
-func tmpfsDir(t *testing.T, size string) string {
-	t.Helper()
-	if os.Geteuid() != 0 {
-		testsvc.Unavailable(t, "a tmpfs mount", errors.New("mounting one needs root"))
-	}
-	dir := t.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		testsvc.Unavailable(t, "a tmpfs mount", errors.New(string(out)+err.Error()))
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			t.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillFS writes a file into dir until its file system is full and returns
-// the file's path.
-func fillFS(t *testing.T, dir string) string {
-	t.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	for _, size := range []int{64 << 10, 4 << 10, 512} {
-		chunk := make([]byte, size)
-		for {
-			if _, err := f.Write(chunk); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					t.Fatalf("fill %s: %v", dir, err)
-				}
-				break
-			}
-		}
-	}
-	return path
-}
-
 // A SQLite database on a disk that filled up: /health turns 503
 // "unwritable" at the next write check, and healthy again once there is room.
 func TestHealthUnwritableDisk(t *testing.T) {
-	dir := tmpfsDir(t, "2m")
+	dir := testsvc.SmallDisk(t, "2m")
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	db, err := sqlite.Open(ctx, filepath.Join(dir, "seance.db"))
@@ -274,7 +213,7 @@ func TestHealthUnwritableDisk(t *testing.T) {
 	}{
 		{"room to spare", func(*testing.T) {}, http.StatusOK, healthBody{"healthy", "connected"}},
 		{"disk full, checked 5s on", func(t *testing.T) {
-			filler = fillFS(t, dir)
+			filler = testsvc.FillDisk(t, dir)
 			clock.Advance(5 * time.Second)
 		}, http.StatusServiceUnavailable, healthBody{"unhealthy", "unwritable"}},
 		{"room again, checked 5s on", func(t *testing.T) {

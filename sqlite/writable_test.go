@@ -3,64 +3,14 @@ package sqlite_test
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/sqlite"
 )
-
-// smallDisk mounts a tmpfs of the given size (e.g. "2m") on a fresh folder
-// and unmounts it when tb ends. Mounting needs root: elsewhere the test is
-// skipped, or fails when services are required.
-func smallDisk(tb testing.TB, size string) string {
-	tb.Helper()
-	if os.Geteuid() != 0 {
-		testsvc.Unavailable(tb, "a tmpfs mount", errors.New("mounting one needs root"))
-	}
-	dir := tb.TempDir()
-	if out, err := exec.Command("mount", "-t", "tmpfs", "-o", "size="+size, "tmpfs", dir).CombinedOutput(); err != nil {
-		testsvc.Unavailable(tb, "a tmpfs mount", errors.New(string(out)+err.Error()))
-	}
-	tb.Cleanup(func() {
-		// Lazily: a connection still open must not keep the mount, nor
-		// TempDir's own cleanup fail on it.
-		if out, err := exec.Command("umount", "-l", dir).CombinedOutput(); err != nil {
-			tb.Errorf("umount %s: %v: %s", dir, err, out)
-		}
-	})
-	return dir
-}
-
-// fillDisk writes a file into dir until the file system is full, and
-// returns its path.
-func fillDisk(tb testing.TB, dir string) string {
-	tb.Helper()
-	path := filepath.Join(dir, "filler")
-	f, err := os.Create(path)
-	if err != nil {
-		tb.Fatal(err)
-	}
-	defer f.Close()
-	// Large chunks first, then smaller ones for the last pages.
-	for _, size := range []int{64 << 10, 4 << 10, 512} {
-		chunk := make([]byte, size)
-		for {
-			if _, err := f.Write(chunk); err != nil {
-				if !errors.Is(err, syscall.ENOSPC) {
-					tb.Fatalf("fill %s: %v", dir, err)
-				}
-				break
-			}
-		}
-	}
-	return path
-}
 
 // checkpoint folds the WAL into the database file from a connection of its
 // own, as the store's background loop does: the next write then starts the
@@ -93,7 +43,7 @@ func TestPingWriteUnwritable(t *testing.T) {
 			name:    "full disk",
 			prepare: func(*testing.T, *sqlite.DB, string) {},
 			spoil: func(t *testing.T, dir string) func() {
-				filler := fillDisk(t, dir)
+				filler := testsvc.FillDisk(t, dir)
 				return func() {
 					if err := os.Remove(filler); err != nil {
 						t.Fatal(err)
@@ -112,7 +62,7 @@ func TestPingWriteUnwritable(t *testing.T) {
 				}
 			},
 			spoil: func(t *testing.T, dir string) func() {
-				filler := fillDisk(t, dir)
+				filler := testsvc.FillDisk(t, dir)
 				return func() {
 					if err := os.Remove(filler); err != nil {
 						t.Fatal(err)
@@ -123,7 +73,7 @@ func TestPingWriteUnwritable(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := smallDisk(t, "2m")
+			dir := testsvc.SmallDisk(t, "2m")
 			path := filepath.Join(dir, "seance.db")
 			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 			defer cancel()
