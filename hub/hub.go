@@ -360,7 +360,9 @@ func (h *Hub) Present(ctx context.Context, sessionID string) int {
 		default:
 		}
 	}
-	ps, err := h.cfg.Broker.Present(ctx, sessionID)
+	bctx, cancel := context.WithTimeout(ctx, brokerTimeout)
+	defer cancel()
+	ps, err := h.cfg.Broker.Present(bctx, sessionID)
 	if err != nil {
 		h.log.Warn("presence unavailable", "session_id", sessionID, "err", err)
 		return 0

@@ -13,6 +13,9 @@ import (
 // spiritUserID is the user id of the spirit's messages.
 const spiritUserID = "spirit"
 
+// storeTimeout bounds one store call made for a client or an answer.
+const storeTimeout = 5 * time.Second
+
 // historyForSpirit is how many earlier messages the spirit is shown: the
 // last 10 exchanges of a question and its answer.
 const historyForSpirit = 20
@@ -31,33 +34,51 @@ func (r *room) ask(c *Client, raw string) {
 		return
 	}
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.ended.Load() {
+	here := r.members[c.p.UserID] != nil
+	r.mu.Unlock()
+	switch {
+	case r.ended.Load():
 		refuse(seance.SessionEnded(r.id))
 		return
-	}
-	if r.members[c.p.UserID] == nil {
+	case !here:
 		return // left meanwhile
 	}
-	r.qmu.Lock()
-	waiting := r.waiting[c.p.UserID]
-	r.qmu.Unlock()
-	if waiting >= h.cfg.MaxWaiting {
+	busy := func() bool {
+		r.qmu.Lock()
+		waiting := r.waiting[c.p.UserID]
+		r.qmu.Unlock()
+		if waiting < h.cfg.MaxWaiting {
+			return false
+		}
 		refuse(seance.Errorf(seance.ESpiritBusy, "The spirit has %d of your questions waiting; let it answer first.", h.cfg.MaxWaiting).
 			With("waiting", waiting))
+		return true
+	}
+	// Asked first so that a busy refusal spends none of the budget.
+	if busy() {
 		return
 	}
+	// The shared budget is a broker round trip: no lock is held for it.
 	if ok, retry := r.allow("ask:"+r.id+":"+c.p.UserID, h.cfg.AskLimit, h.cfg.AskWindow); !ok {
 		h.cfg.Metrics.RateLimited(metrics.LimitQuestions)
 		refuse(seance.Errorf(seance.ERateLimited, "The spirits need a moment: at most %d questions per %s.", h.cfg.AskLimit, h.cfg.AskWindow).
 			With("retry_after_ms", retry.Milliseconds()))
 		return
 	}
+	r.pubMu.Lock()
+	defer r.pubMu.Unlock()
+	// Again, in publication order: a question of the same participant from
+	// another tab may have been counted meanwhile.
+	if busy() {
+		return
+	}
 	q := seance.Message{
 		ID: h.cfg.NewID(), SessionID: r.id, UserID: c.p.UserID, UserName: c.p.Name,
 		Text: text, Timestamp: seance.Timestamp(h.now()),
 	}
-	if err := h.cfg.Store.AppendMessage(context.Background(), &q); err != nil {
+	ctx, cancel := context.WithTimeout(context.Background(), storeTimeout)
+	defer cancel()
+	if err := h.cfg.Store.AppendMessage(ctx, &q); err != nil {
 		if seance.ErrorCode(err) == seance.ESessionEnded {
 			// Ended by another node, or while this question was on its
 			// way: the session_ended event is on its way too.
@@ -349,7 +370,9 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	persona := h.cfg.Persona(r.session.Spirit)
 	r.publish(Event{Frame: wire.Encode(wire.EvSpiritThinking, wire.SpiritThinking{ReplyTo: q.ID, Spirit: persona.ID}, h.now()), Taking: q.ID, After: q.Seq})
 
-	history, err := h.cfg.Store.Messages(ctx, r.id, max(0, q.Seq-1-historyForSpirit), historyForSpirit)
+	hctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	history, err := h.cfg.Store.Messages(hctx, r.id, max(0, q.Seq-1-historyForSpirit), historyForSpirit)
+	cancel()
 	if err != nil {
 		history = nil // the spirit answers without memory rather than not at all
 	}
@@ -377,16 +400,18 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	}
 	a.LetterTimings = h.cfg.Timings(ans.Text, a.ID)
 	for attempt := 0; ; attempt++ {
-		r.mu.Lock()
+		r.pubMu.Lock()
 		a.Timestamp = seance.Timestamp(h.now())
-		err := h.cfg.Store.AppendMessage(ctx, &a)
+		sctx, cancel := context.WithTimeout(ctx, storeTimeout)
+		err := h.cfg.Store.AppendMessage(sctx, &a)
+		cancel()
 		if err == nil {
 			h.cfg.Metrics.Message(metrics.KindAnswer)
 			r.publish(Event{Seq: a.Seq, Frame: wire.PersistedFrame(a, persona.ID), Msg: &a})
-			r.mu.Unlock()
+			r.pubMu.Unlock()
 			return true
 		}
-		r.mu.Unlock()
+		r.pubMu.Unlock()
 		switch {
 		case errors.Is(err, seance.ErrAnswered):
 			// Another node answered it first and its answer stands. It may

@@ -26,12 +26,21 @@ type member struct {
 
 // room is one séance on this node.
 //
-// Three locks, always taken in this order:
-//   - mu orders what changes the room: joins, leaves, and each persisted
-//     message from its insert (which takes the sequence number) to its
-//     publication, so this node publishes in sequence order;
-//   - seqMu orders delivery of persisted events to this node's clients (see
-//     sequence.go) against joins, so a joiner's replay boundary is exact;
+// Its locks, always taken in this order (and the hub's mu, then a client's
+// own, after all of them):
+//   - a user's gate (lockUser) orders that participant's joins and leaves
+//     on this node, so that the broker hears Enter and Leave in the order
+//     they happened; it is held across those broker calls, and only that
+//     participant's other connections wait on it;
+//   - pubMu orders each persisted message from its insert (which takes the
+//     sequence number) to its publication, so this node publishes in
+//     sequence order; it is held across the insert, and only the asks and
+//     answers of this séance wait on it;
+//   - mu guards the members and the room's life (gone); nothing waits on
+//     the network under it;
+//   - seq.mu orders delivery of persisted events to this node's clients
+//     (see sequence.go) against joins, so a joiner's replay boundary is
+//     exact;
 //   - qmu guards the count of questions waiting for the spirit and whether
 //     this node is answering.
 //
@@ -46,9 +55,12 @@ type room struct {
 	session *seance.Session
 	unsub   func()
 
+	pubMu sync.Mutex
+
 	mu      sync.Mutex
 	members map[string]*member // by user id, this node's only
 	order   []string           // user ids in joining order
+	gates   map[string]*gate   // by user id, while a join or leave of theirs runs
 	gone    bool
 
 	seq seqState
@@ -67,7 +79,7 @@ type room struct {
 
 func newRoom(h *Hub, id string) *room {
 	r := &room{
-		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{},
+		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{}, gates: map[string]*gate{},
 		waiting: map[string]int{}, asked: map[string]*question{}, local: map[string]bool{}, servedAt: map[string]int64{},
 	}
 	r.seq.held = map[int64]Event{}
@@ -124,36 +136,43 @@ type joinState struct {
 
 func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Transport) (*Client, joinState, error) {
 	h := r.hub
+	unlock := r.lockUser(p.UserID)
+	defer unlock()
+
 	r.mu.Lock()
-	defer r.mu.Unlock()
-	if r.gone {
-		return nil, joinState{}, errRoomGone
-	}
-	// Shutdown takes each room's clients under mu after setting closing:
-	// a join either is among them, and is closed, or sees closing here.
-	if h.isClosing() {
-		return nil, joinState{}, errShuttingDown
-	}
-	if r.ended.Load() {
-		return nil, joinState{}, seance.SessionEnded(r.id)
-	}
+	err := r.joinableLocked()
 	m := r.members[p.UserID]
-	if m != nil && !p.HasToken() && m.addr != addr {
-		return nil, joinState{}, errBorrowed
+	if err == nil && m != nil && !p.HasToken() && m.addr != addr {
+		err = errBorrowed
 	}
+	r.mu.Unlock()
+	if err != nil {
+		return nil, joinState{}, err
+	}
+	var first, entered bool
 	if m == nil {
+		// The user's gate keeps their other connections out meanwhile:
+		// nobody else waits on this round trip.
 		p.JoinedAt = seance.Timestamp(h.now())
-		first, err := r.enter(ctx, p, addr)
-		if err != nil {
+		if first, err = r.enter(ctx, p, addr); err != nil {
 			return nil, joinState{}, err
 		}
+		entered = true
+	}
+
+	r.mu.Lock()
+	if err := r.joinableLocked(); err != nil {
+		r.mu.Unlock()
+		if entered {
+			r.leaveBroker(p.UserID)
+		}
+		return nil, joinState{}, err
+	}
+	if m == nil {
 		m = &member{p: p, addr: addr}
 		r.members[p.UserID] = m
 		r.order = append(r.order, p.UserID)
 		h.cfg.Metrics.Joined()
-		if first {
-			r.publish(Event{Frame: wire.Encode(wire.EvUserJoined, wire.ParticipantOf(m.p), h.now()), Except: p.UserID})
-		}
 	}
 	c := newClient(h, r, m.p, t)
 	m.clients = append(m.clients, c)
@@ -161,13 +180,61 @@ func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Tr
 	r.snapshot()
 	boundary := r.seq.delivered
 	r.seq.mu.Unlock()
-	return c, joinState{present: r.presentLocked(ctx), lastSeq: boundary}, nil
+	r.mu.Unlock()
+
+	if first {
+		r.publish(Event{Frame: wire.Encode(wire.EvUserJoined, wire.ParticipantOf(m.p), h.now()), Except: p.UserID})
+	}
+	return c, joinState{present: r.present(ctx), lastSeq: boundary}, nil
 }
 
-// enter records p as present across nodes. Callers hold mu. When the broker
-// cannot be reached the node keeps serving with what it knows: its own
-// members against the seats (the broker's expiry and Refresh put the
-// records right once it is back).
+// joinableLocked refuses a join to a room that is dropped, a node that is
+// stopping or a séance that ended. Shutdown takes each room's clients under
+// mu after setting closing: a join either is among them, and is closed, or
+// sees closing here. Callers hold mu.
+func (r *room) joinableLocked() error {
+	switch {
+	case r.gone:
+		return errRoomGone
+	case r.hub.isClosing():
+		return errShuttingDown
+	case r.ended.Load():
+		return seance.SessionEnded(r.id)
+	}
+	return nil
+}
+
+// gate orders one participant's joins and leaves on this node.
+type gate struct {
+	mu    sync.Mutex
+	users int // joins and leaves holding or waiting for mu
+}
+
+// lockUser takes userID's gate and returns its release.
+func (r *room) lockUser(userID string) (unlock func()) {
+	r.mu.Lock()
+	g := r.gates[userID]
+	if g == nil {
+		g = &gate{}
+		r.gates[userID] = g
+	}
+	g.users++
+	r.mu.Unlock()
+	g.mu.Lock()
+	return func() {
+		g.mu.Unlock()
+		r.mu.Lock()
+		if g.users--; g.users == 0 {
+			delete(r.gates, userID)
+		}
+		r.mu.Unlock()
+	}
+}
+
+// enter records p as present across nodes. Callers hold p's gate, not mu.
+// When the broker cannot be reached the node keeps serving with what it
+// knows: its own members against the seats (the broker's expiry and
+// Refresh put the records right once it is back).
 func (r *room) enter(ctx context.Context, p seance.Participant, addr string) (first bool, err error) {
 	bctx, cancel := context.WithTimeout(ctx, brokerTimeout)
 	defer cancel()
@@ -178,10 +245,28 @@ func (r *room) enter(ctx context.Context, p seance.Participant, addr string) (fi
 		return first, err
 	}
 	r.hub.log.Warn("presence unavailable; counting this node's members only", "session_id", r.id, "err", err)
-	if len(r.members) >= r.session.MaxUsers {
-		return false, FullError(len(r.members), r.session.MaxUsers)
+	r.mu.Lock()
+	n := len(r.members)
+	r.mu.Unlock()
+	if n >= r.session.MaxUsers {
+		return false, FullError(n, r.session.MaxUsers)
 	}
 	return true, nil
+}
+
+// leaveBroker records that this node has no connection of userID any more;
+// last reports that no node has. Callers hold the user's gate, not mu.
+func (r *room) leaveBroker(userID string) (last bool) {
+	ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
+	defer cancel()
+	last, err := r.hub.cfg.Broker.Leave(ctx, r.id, userID)
+	if err != nil {
+		// Better a user_left twice (this one, then the broker's expiry)
+		// than a ghost at the table.
+		r.hub.log.Warn("presence unavailable; announcing the leave from this node", "session_id", r.id, "err", err)
+		return true
+	}
+	return last
 }
 
 // admits refuses, before anything is stored, an identity that join would
@@ -250,14 +335,6 @@ func (r *room) present(ctx context.Context) []wire.Participant {
 	return r.localLocked()
 }
 
-// presentLocked is present for callers that hold mu.
-func (r *room) presentLocked(ctx context.Context) []wire.Participant {
-	if ps, ok := r.presentEverywhere(ctx); ok {
-		return ps
-	}
-	return r.localLocked()
-}
-
 // localLocked lists this node's members in joining order. Callers hold mu.
 func (r *room) localLocked() []wire.Participant {
 	out := make([]wire.Participant, 0, len(r.order))
@@ -284,40 +361,38 @@ func (r *room) clientList() []*Client { return *r.clients.Load() }
 
 func (r *room) leave(c *Client) {
 	h := r.hub
+	unlock := r.lockUser(c.p.UserID)
+	defer unlock()
 	r.mu.Lock()
-	defer r.mu.Unlock()
 	m := r.members[c.p.UserID]
-	if m == nil {
-		return
+	i := -1
+	if m != nil {
+		i = slices.Index(m.clients, c)
 	}
-	i := slices.Index(m.clients, c)
 	if i < 0 {
+		r.mu.Unlock()
 		return
 	}
 	m.clients = slices.Delete(m.clients, i, i+1)
-	if len(m.clients) == 0 {
+	gone := len(m.clients) == 0
+	if gone {
 		delete(r.members, c.p.UserID)
 		r.order = slices.DeleteFunc(r.order, func(id string) bool { return id == c.p.UserID })
 		h.cfg.Metrics.Left()
-		ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
-		last, err := h.cfg.Broker.Leave(ctx, r.id, c.p.UserID)
-		cancel()
-		if err != nil {
-			// Better a user_left twice (this one, then the broker's
-			// expiry) than a ghost at the table.
-			h.log.Warn("presence unavailable; announcing the leave from this node", "session_id", r.id, "err", err)
-			last = true
-		}
-		// In an ended séance everyone is being told so and closed: a
-		// user_left would only race the session_ended.
-		if last && !r.ended.Load() {
-			r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, wire.ParticipantOf(m.p), h.now())})
-		}
 	}
 	r.seq.mu.Lock()
 	r.snapshot()
 	r.seq.mu.Unlock()
+	r.mu.Unlock()
+
+	// In an ended séance everyone is being told so and closed: a
+	// user_left would only race the session_ended.
+	if gone && r.leaveBroker(c.p.UserID) && !r.ended.Load() {
+		r.publish(Event{Frame: wire.Encode(wire.EvUserLeft, wire.ParticipantOf(m.p), h.now())})
+	}
+	r.mu.Lock()
 	r.dropIfIdle()
+	r.mu.Unlock()
 }
 
 // dropIfIdle forgets the room once nobody is in it on this node and it is
