@@ -5,8 +5,6 @@ import (
 	"net/http"
 	"sync"
 	"time"
-
-	"github.com/seancehq/seance"
 )
 
 type healthView struct {
@@ -67,7 +65,7 @@ type writeCheck struct {
 // check returns the result of a write made less than writeCheckEvery before
 // now, or makes one. One caller writes at a time; the others meanwhile get
 // the previous result rather than wait or write as well.
-func (c *writeCheck) check(ctx context.Context, store seance.Store, now time.Time) error {
+func (c *writeCheck) check(ctx context.Context, store Store, now time.Time) error {
 	c.mu.Lock()
 	if !c.at.IsZero() && !now.Before(c.at) && now.Sub(c.at) < writeCheckEvery {
 		err := c.err

@@ -24,7 +24,7 @@ const MaxBodyBytes = 64 << 10
 
 // Deps is everything the HTTP surface needs.
 type Deps struct {
-	Store   seance.Store
+	Store   Store
 	Rooms   Rooms
 	Tokens  *token.Issuer
 	Spirits Spirits
@@ -63,6 +63,24 @@ type Deps struct {
 	// handler starts (default: the contract's 10 s).
 	BodyTimeout time.Duration
 }
+
+// Store is the part of the store the HTTP surface uses. It is declared
+// here, by its one consumer, so that what the API may do to the database is
+// visible at a glance, and a test double needs only these methods; the
+// lifecycle job's batches, locks and server state stay out of its reach.
+type Store interface {
+	CreateSession(ctx context.Context, s *seance.Session) error
+	Session(ctx context.Context, id string) (*seance.Session, error)
+	EndSession(ctx context.Context, id string, at time.Time) (*seance.Session, error)
+	AddParticipant(ctx context.Context, p *seance.Participant) error
+	RemoveParticipant(ctx context.Context, sessionID, key string, at time.Time) (*seance.Participant, error)
+	Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error)
+	// Ping and PingWrite are /health's round trips.
+	Ping(ctx context.Context) error
+	PingWrite(ctx context.Context) error
+}
+
+var _ Store = seance.Store(nil)
 
 // Spirits is what the API needs to know about personas.
 type Spirits interface {
