@@ -3,6 +3,7 @@ package seance
 import (
 	"errors"
 	"fmt"
+	"time"
 )
 
 // Error codes of the wire contract. The HTTP and WebSocket edges map them to
@@ -29,6 +30,8 @@ const (
 	EEmptyMessage        = "EMPTY_MESSAGE"
 	EMessageTooLong      = "MESSAGE_TOO_LONG"
 	EUnknownEvent        = "UNKNOWN_EVENT"
+	EShuttingDown        = "SHUTTING_DOWN"
+	EIdentifyTimeout     = "IDENTIFY_TIMEOUT"
 )
 
 // ErrAnswered is a store's refusal of a second answer to one question: when
@@ -112,6 +115,35 @@ func ValidID(id string) bool {
 		}
 	}
 	return true
+}
+
+// SessionFull refuses a participant when max of them are present already.
+func SessionFull(present, max int) *Error {
+	return Errorf(ESessionFull, "This séance is full (%d of %d).", present, max).With("max_users", max)
+}
+
+// Removed refuses a participant the host removed, and tells their open
+// connections.
+func Removed() *Error {
+	return Errorf(ERemoved, "The host removed you from this séance.")
+}
+
+// IdentityTaken refuses an identify frame naming someone it cannot prove
+// to be: a participant that joined with a token, or one connected from
+// another address.
+func IdentityTaken() *Error {
+	return Errorf(EUnauthorized, "Someone else is at the table under that id: join with your own.")
+}
+
+// ShuttingDown refuses joins while a node stops: clients reconnect, to
+// another node or to this one once it is back.
+func ShuttingDown() *Error {
+	return Errorf(EShuttingDown, "This server is restarting; reconnect.")
+}
+
+// IdentifyTimeout closes a connection that did not say who it is in time.
+func IdentifyTimeout(within time.Duration) *Error {
+	return Errorf(EIdentifyTimeout, "Identify within %s: send {\"user_id\", \"name\"} first.", within)
 }
 
 // SessionEnded is the error for a séance that no longer takes joins or messages.

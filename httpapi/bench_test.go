@@ -23,6 +23,7 @@ import (
 	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/metrics"
 	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/spirit/spirittest"
 	"github.com/seancehq/seance/token"
 )
 
@@ -49,7 +50,7 @@ func benchCreateGet(b *testing.B, store seance.Store, m *metrics.Metrics) {
 	tokens, _ := token.NewIssuer([]byte(testSecret), time.Hour, time.Now)
 	spirits := spirit.NewCatalog(spirit.BuiltinPersonas())
 	rooms := hub.New(hub.Config{
-		Store: store, Broker: inmem.NewBroker(), Spirit: spirit.Placeholder{}, Persona: spirits.Persona,
+		Store: store, Broker: inmem.NewBroker(), Spirit: spirittest.Placeholder{}, Persona: spirits.Persona,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now, NewID: uuid.NewString, Timings: spirit.LetterTimings,
 		Metrics: m,
 	})

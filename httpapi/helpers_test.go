@@ -26,6 +26,7 @@ import (
 	"github.com/seancehq/seance/netpoll"
 	"github.com/seancehq/seance/ratelimit"
 	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/spirit/spirittest"
 	"github.com/seancehq/seance/token"
 	"github.com/seancehq/seance/web"
 )
@@ -93,7 +94,7 @@ func newServer(t *testing.T, store seance.Store) *testServer {
 
 func newServerWith(t *testing.T, store seance.Store, override func(*depsOverride)) *testServer {
 	t.Helper()
-	o := depsOverride{origins: []string{"http://localhost:3000"}, spirit: spirit.Placeholder{}}
+	o := depsOverride{origins: []string{"http://localhost:3000"}, spirit: spirittest.Placeholder{}}
 	override(&o)
 	logs := &syncBuffer{}
 	tokens, err := token.NewIssuer([]byte(testSecret), time.Hour, time.Now)

@@ -43,10 +43,9 @@ const (
 
 // Close codes of the WebSocket protocol itself.
 const (
-	closeNormal        = 1000
-	closeProtocol      = 1002
-	closeInvalidData   = 1007
-	closeInternalError = 1011
+	closeNormal      = 1000
+	closeProtocol    = 1002
+	closeInvalidData = 1007
 )
 
 // socket is one WebSocket connection: gobwas/ws frames read straight from the
@@ -165,13 +164,7 @@ func (s *socket) watch(d *netpoll.Desc) bool {
 // refuse sends an error event and closes with the code that goes with it.
 func (s *socket) refuse(err error, now time.Time) {
 	_ = s.WriteText(wire.ErrorFrame(err, now))
-	code := wire.CloseFor(seance.ErrorCode(err))
-	if code == 0 {
-		code = closeInternalError
-		if seance.ErrorCode(err) == "SHUTTING_DOWN" {
-			code = wire.CloseGoingAway
-		}
-	}
+	code := wire.CloseOn(err)
 	// The error's own words ("This séance is full (6 of 6).") are what a
 	// client that reads only the close frame shows.
 	s.Close(code, seance.ErrorMessage(err))
@@ -391,7 +384,7 @@ func (s *Server) serveSocket(sock *socket, sessionID, rawToken, addr string, res
 	})
 	if err != nil {
 		s.Logger.Error("websocket: poller", "err", err)
-		sock.Close(closeInternalError, "The server could not watch this connection; reconnect.")
+		sock.Close(wire.CloseInternal, "The server could not watch this connection; reconnect.")
 		return
 	}
 	sock.watch(desc)
@@ -443,7 +436,7 @@ func (s *Server) identify(sock *socket, sessionID, rawToken string) (hub.Identit
 		_ = sock.conn.SetReadDeadline(deadline)
 		msg, ok, err := sock.readFrame()
 		if errors.Is(err, errPeerClosed) && time.Now().After(deadline) {
-			return hub.Identity{}, seance.Errorf(wire.EIdentifyTimeout, "Identify within %s: send {\"user_id\", \"name\"} first.", s.IdentifyTimeout)
+			return hub.Identity{}, seance.IdentifyTimeout(s.IdentifyTimeout)
 		}
 		if err != nil {
 			return hub.Identity{}, err

@@ -109,9 +109,3 @@ type Limiter interface {
 	// how long until the oldest event in the window leaves it.
 	Allow(ctx context.Context, key string, n int, per time.Duration) (ok bool, retryAfter time.Duration, err error)
 }
-
-// FullError is SESSION_FULL for a séance with present of max participants;
-// brokers refuse Enter with it.
-func FullError(present, max int) error {
-	return seance.Errorf(seance.ESessionFull, "This séance is full (%d of %d).", present, max).With("max_users", max)
-}

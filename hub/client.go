@@ -66,9 +66,6 @@ func newClient(h *Hub, r *room, p seance.Participant, t Transport) *Client {
 	return &Client{hub: h, room: r, t: t, p: p, replaying: true, done: make(chan struct{})}
 }
 
-// Participant returns who this client is.
-func (c *Client) Participant() seance.Participant { return c.p }
-
 // enqueue adds an item to the send queue, starting a writer if none runs.
 // It never blocks: a full queue drops the client.
 func (c *Client) enqueue(o out) {
@@ -198,17 +195,6 @@ func (c *Client) Receive(f wire.ClientFrame) {
 	}
 }
 
-// Fail sends err to the client and closes the connection with the code that
-// goes with it.
-func (c *Client) Fail(err error) {
-	c.send(wire.ErrorFrame(err, c.hub.now()))
-	code := wire.CloseFor(seance.ErrorCode(err))
-	if code == 0 {
-		code = wire.CloseGoingAway
-	}
-	c.closeWith(code)
-}
-
 // Leave is called once the connection is gone (the reader ended). It is safe
 // to call more than once.
 func (c *Client) Leave() {
@@ -227,9 +213,6 @@ func (c *Client) Leave() {
 	c.t.Close(wire.CloseGoingAway, "")
 	c.closeDone()
 }
-
-// Done is closed when the client is closed for good.
-func (c *Client) Done() <-chan struct{} { return c.done }
 
 func (c *Client) ping() { c.enqueue(out{ping: true}) }
 

@@ -20,6 +20,7 @@ import (
 	"github.com/seancehq/seance/internal/testclock"
 	"github.com/seancehq/seance/internal/teststore"
 	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/spirit/spirittest"
 	"github.com/seancehq/seance/sqlite"
 	"github.com/seancehq/seance/wire"
 )
@@ -383,7 +384,7 @@ func newHub(t *testing.T, store seance.Store, opts ...func(*hub.Config)) *hub.Hu
 	cfg := hub.Config{
 		Store:   store,
 		Broker:  newBroker(),
-		Spirit:  spirit.Placeholder{},
+		Spirit:  spirittest.Placeholder{},
 		Persona: catalog.Persona,
 		Logger:  slog.New(slog.DiscardHandler),
 		Now:     time.Now,

@@ -65,14 +65,6 @@ const (
 	replayPage         = 200
 )
 
-// errBorrowed refuses an identify frame naming someone it cannot prove to
-// be: a participant that joined with a token, or one connected from
-// another address.
-var errBorrowed = seance.Errorf(seance.EUnauthorized, "Someone else is at the table under that id: join with your own.")
-
-// ErrShuttingDown refuses joins while the node stops; clients reconnect elsewhere.
-var errShuttingDown = seance.Errorf("SHUTTING_DOWN", "This server is restarting; reconnect.")
-
 // Hub is this node's set of rooms.
 type Hub struct {
 	cfg Config
@@ -209,10 +201,10 @@ func (h *Hub) participant(ctx context.Context, r *room, id Identity) (seance.Par
 		return seance.Participant{}, err
 	}
 	if p.RemovedAt != nil {
-		return seance.Participant{}, seance.Errorf(seance.ERemoved, "The host removed you from this séance.")
+		return seance.Participant{}, seance.Removed()
 	}
 	if id.ParticipantID == "" && p.HasToken() {
-		return seance.Participant{}, errBorrowed
+		return seance.Participant{}, seance.IdentityTaken()
 	}
 	return *p, nil
 }
@@ -294,7 +286,7 @@ func (h *Hub) room(ctx context.Context, sessionID string) (*room, error) {
 	h.mu.Lock()
 	if h.closing {
 		h.mu.Unlock()
-		return nil, errShuttingDown
+		return nil, seance.ShuttingDown()
 	}
 	r, ok := h.rooms[sessionID]
 	if !ok {
@@ -341,7 +333,7 @@ func (h *Hub) EndSession(ctx context.Context, sessionID, reason string) error {
 // RemoveParticipant tells the participant's connections, on every node, that
 // the host removed them, and closes them (4403). The store must already say so.
 func (h *Hub) RemoveParticipant(ctx context.Context, sessionID string, p seance.Participant) error {
-	frame := wire.ErrorFrame(seance.Errorf(seance.ERemoved, "The host removed you from this séance."), h.now())
+	frame := wire.ErrorFrame(seance.Removed(), h.now())
 	return h.cfg.Broker.Publish(ctx, sessionID, Event{Frame: frame, To: p.UserID, Close: wire.CloseRemoved})
 }
 

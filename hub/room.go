@@ -28,10 +28,11 @@ type member struct {
 //
 // Its locks, always taken in this order (and the hub's mu, then a client's
 // own, after all of them):
-//   - a user's gate (lockUser) orders that participant's joins and leaves
-//     on this node, so that the broker hears Enter and Leave in the order
-//     they happened; it is held across those broker calls, and only that
-//     participant's other connections wait on it;
+//   - presMu orders the joins and leaves of this séance on this node, each
+//     from its broker call (Enter, Leave) to the user_joined or user_left
+//     it publishes, so that nobody hears of a newcomer in a seat before
+//     hearing that its last holder left; it is held across those broker
+//     calls, and only other joins and leaves wait on it;
 //   - pubMu orders each persisted message from its insert (which takes the
 //     sequence number) to its publication, so this node publishes in
 //     sequence order; it is held across the insert, and only the asks and
@@ -55,12 +56,12 @@ type room struct {
 	session *seance.Session
 	unsub   func()
 
-	pubMu sync.Mutex
+	presMu sync.Mutex
+	pubMu  sync.Mutex
 
 	mu      sync.Mutex
 	members map[string]*member // by user id, this node's only
 	order   []string           // user ids in joining order
-	gates   map[string]*gate   // by user id, while a join or leave of theirs runs
 	gone    bool
 
 	seq seqState
@@ -79,7 +80,7 @@ type room struct {
 
 func newRoom(h *Hub, id string) *room {
 	r := &room{
-		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{}, gates: map[string]*gate{},
+		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{},
 		waiting: map[string]int{}, asked: map[string]*question{}, local: map[string]bool{}, servedAt: map[string]int64{},
 	}
 	r.seq.held = map[int64]Event{}
@@ -136,14 +137,14 @@ type joinState struct {
 
 func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Transport) (*Client, joinState, error) {
 	h := r.hub
-	unlock := r.lockUser(p.UserID)
-	defer unlock()
+	r.presMu.Lock()
+	defer r.presMu.Unlock()
 
 	r.mu.Lock()
 	err := r.joinableLocked()
 	m := r.members[p.UserID]
 	if err == nil && m != nil && !p.HasToken() && m.addr != addr {
-		err = errBorrowed
+		err = seance.IdentityTaken()
 	}
 	r.mu.Unlock()
 	if err != nil {
@@ -151,8 +152,7 @@ func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Tr
 	}
 	var first, entered bool
 	if m == nil {
-		// The user's gate keeps their other connections out meanwhile:
-		// nobody else waits on this round trip.
+		// Only other joins and leaves wait on this round trip.
 		p.JoinedAt = seance.Timestamp(h.now())
 		if first, err = r.enter(ctx, p, addr); err != nil {
 			return nil, joinState{}, err
@@ -197,41 +197,14 @@ func (r *room) joinableLocked() error {
 	case r.gone:
 		return errRoomGone
 	case r.hub.isClosing():
-		return errShuttingDown
+		return seance.ShuttingDown()
 	case r.ended.Load():
 		return seance.SessionEnded(r.id)
 	}
 	return nil
 }
 
-// gate orders one participant's joins and leaves on this node.
-type gate struct {
-	mu    sync.Mutex
-	users int // joins and leaves holding or waiting for mu
-}
-
-// lockUser takes userID's gate and returns its release.
-func (r *room) lockUser(userID string) (unlock func()) {
-	r.mu.Lock()
-	g := r.gates[userID]
-	if g == nil {
-		g = &gate{}
-		r.gates[userID] = g
-	}
-	g.users++
-	r.mu.Unlock()
-	g.mu.Lock()
-	return func() {
-		g.mu.Unlock()
-		r.mu.Lock()
-		if g.users--; g.users == 0 {
-			delete(r.gates, userID)
-		}
-		r.mu.Unlock()
-	}
-}
-
-// enter records p as present across nodes. Callers hold p's gate, not mu.
+// enter records p as present across nodes. Callers hold presMu, not mu.
 // When the broker cannot be reached the node keeps serving with what it
 // knows: its own members against the seats (the broker's expiry and
 // Refresh put the records right once it is back).
@@ -249,13 +222,13 @@ func (r *room) enter(ctx context.Context, p seance.Participant, addr string) (fi
 	n := len(r.members)
 	r.mu.Unlock()
 	if n >= r.session.MaxUsers {
-		return false, FullError(n, r.session.MaxUsers)
+		return false, seance.SessionFull(n, r.session.MaxUsers)
 	}
 	return true, nil
 }
 
 // leaveBroker records that this node has no connection of userID any more;
-// last reports that no node has. Callers hold the user's gate, not mu.
+// last reports that no node has. Callers hold presMu, not mu.
 func (r *room) leaveBroker(userID string) (last bool) {
 	ctx, cancel := context.WithTimeout(context.Background(), brokerTimeout)
 	defer cancel()
@@ -290,7 +263,7 @@ func (r *room) admits(ctx context.Context, id Identity) error {
 		addr := r.members[id.UserID].addr
 		r.mu.Unlock()
 		if addr != id.Addr {
-			return errBorrowed
+			return seance.IdentityTaken()
 		}
 		return nil
 	}
@@ -300,12 +273,12 @@ func (r *room) admits(ctx context.Context, id Identity) error {
 		// Connected on another node: the same rule as here, from the
 		// address its presence record keeps.
 		if present[i].Addr != id.Addr {
-			return errBorrowed
+			return seance.IdentityTaken()
 		}
 		return nil
 	}
 	if len(present) >= r.session.MaxUsers {
-		return FullError(len(present), r.session.MaxUsers)
+		return seance.SessionFull(len(present), r.session.MaxUsers)
 	}
 	return nil
 }
@@ -361,8 +334,8 @@ func (r *room) clientList() []*Client { return *r.clients.Load() }
 
 func (r *room) leave(c *Client) {
 	h := r.hub
-	unlock := r.lockUser(c.p.UserID)
-	defer unlock()
+	r.presMu.Lock()
+	defer r.presMu.Unlock()
 	r.mu.Lock()
 	m := r.members[c.p.UserID]
 	i := -1

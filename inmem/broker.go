@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/hub"
 	"github.com/seancehq/seance/wire"
 )
@@ -112,7 +113,7 @@ func (b *Broker) Enter(_ context.Context, sessionID string, p wire.Participant, 
 		return false, nil
 	}
 	if len(room) >= seats {
-		return false, hub.FullError(len(room), seats)
+		return false, seance.SessionFull(len(room), seats)
 	}
 	var last int64
 	for _, r := range room {

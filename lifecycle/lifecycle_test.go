@@ -20,6 +20,7 @@ import (
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/lifecycle"
 	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/spirit/spirittest"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -232,7 +233,7 @@ func TestIdleEndsConnectedClients(t *testing.T) {
 	clk := testclock.New(t0)
 	catalog := spirit.NewCatalog(spirit.BuiltinPersonas())
 	h := hub.New(hub.Config{
-		Store: store, Broker: inmem.NewBroker(), Spirit: spirit.Placeholder{}, Persona: catalog.Persona,
+		Store: store, Broker: inmem.NewBroker(), Spirit: spirittest.Placeholder{}, Persona: catalog.Persona,
 		Logger: slog.New(slog.DiscardHandler), Now: clk.Now, NewID: uuid.NewString, Timings: spirit.LetterTimings,
 	})
 	t.Cleanup(func() {

@@ -8,7 +8,7 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/seancehq/seance/hub"
+	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -31,7 +31,7 @@ func (b *Broker) Enter(ctx context.Context, sessionID string, p wire.Participant
 		return false, fmt.Errorf("redis: enter séance %s: unexpected reply %v", sessionID, res)
 	}
 	if res[0] < 0 {
-		return false, hub.FullError(int(res[1]), seats)
+		return false, seance.SessionFull(int(res[1]), seats)
 	}
 	return res[0] == 1, nil
 }

@@ -1,8 +1,8 @@
 package redis_test
 
 import (
+	"bytes"
 	"context"
-	"io"
 	"log/slog"
 	"net"
 	"net/url"
@@ -20,6 +20,7 @@ import (
 	"github.com/seancehq/seance/internal/testsvc"
 	"github.com/seancehq/seance/redis"
 	"github.com/seancehq/seance/spirit"
+	"github.com/seancehq/seance/spirit/spirittest"
 	"github.com/seancehq/seance/wire"
 )
 
@@ -32,14 +33,16 @@ func TestStalledRedisStallsOnlyItsCaller(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := startDelayProxy(t, u.Host)
+	// The reply to Ada's question's rate-limit check (its key names the
+	// question budget) comes back from Redis 6 s late.
+	proxy := startDelayProxy(t, u.Host, "limit:{ask:", 6*time.Second)
 	u.Host = proxy.addr
 	b := newNode(t, u.String(), redis.Options{Prefix: prefix})
 
 	store := teststore.SQLite(t)
 	personas := spirit.NewCatalog(spirit.BuiltinPersonas())
 	h := hub.New(hub.Config{
-		Store: store, Broker: b, Spirit: spirit.Placeholder{}, Persona: personas.Persona,
+		Store: store, Broker: b, Spirit: spirittest.Placeholder{}, Persona: personas.Persona,
 		Logger: slog.New(slog.DiscardHandler), Now: time.Now, NewID: uuid.NewString, Timings: spirit.LetterTimings,
 	})
 	t.Cleanup(func() {
@@ -66,54 +69,61 @@ func TestStalledRedisStallsOnlyItsCaller(t *testing.T) {
 	ada, adaSees := join("ada")
 	bo, _ := join("bo")
 
-	// Ada's question: its rate-limit reply comes back from Redis 4 s late.
-	proxy.delay.Store(int64(4 * time.Second))
+	proxy.armed.Store(true)
+	var askedAt, joinedAt atomic.Int64
 	asked := make(chan struct{})
 	go func() {
 		defer close(asked)
 		ada.Receive(wire.ClientFrame{Kind: wire.KindSend, Message: "Is anyone there?"})
+		askedAt.Store(time.Now().UnixNano())
 	}()
 	proxy.waitDelayed(t)
-	proxy.delay.Store(0)
 
 	joined := make(chan struct{})
 	go func() {
 		defer close(joined)
 		join("cy")
+		joinedAt.Store(time.Now().UnixNano())
 	}()
 	bo.Receive(wire.ClientFrame{Kind: wire.KindTyping})
 	adaSees.waitFor(t, "Bo typing", wire.EvUserTyping)
-	select {
-	case <-joined:
-	case <-asked:
-		t.Fatal("Cy's join waited for Ada's question")
+	typedAt := time.Now().UnixNano()
+	for _, ch := range []chan struct{}{joined, asked} {
+		select {
+		case <-ch:
+		case <-time.After(2 * wait):
+			t.Fatal("Cy's join or Ada's question never ended")
+		}
 	}
-	if adaSees.has(wire.EvMessage) {
-		t.Fatal("the question got through before the others: the test did not stall it")
+	// In order, not in time: whatever the machine's speed, the others
+	// must not have waited for the question.
+	if typedAt > askedAt.Load() {
+		t.Error("Bo's typing reached Ada only after her question got through")
 	}
-	select {
-	case <-asked:
-	case <-time.After(wait):
-		t.Fatal("Ada's question never got through")
+	if joinedAt.Load() > askedAt.Load() {
+		t.Error("Cy's join waited for Ada's question")
 	}
 	adaSees.waitFor(t, "Ada's question", wire.EvMessage)
 }
 
-// delayProxy forwards TCP to Redis; replies read while delay is set reach
-// the client that much later, each connection on its own.
+// delayProxy forwards TCP to Redis. Armed, it holds back for delay the
+// reply to the first request that names marker: that request stalls, and
+// every other goes through at once, on its own connection.
 type delayProxy struct {
 	addr    string
-	delay   atomic.Int64 // nanoseconds
+	marker  []byte
+	delay   time.Duration
+	armed   atomic.Bool
 	delayed chan struct{}
 }
 
-func startDelayProxy(t *testing.T, target string) *delayProxy {
+func startDelayProxy(t *testing.T, target, marker string, delay time.Duration) *delayProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &delayProxy{addr: ln.Addr().String(), delayed: make(chan struct{}, 16)}
+	p := &delayProxy{addr: ln.Addr().String(), marker: []byte(marker), delay: delay, delayed: make(chan struct{}, 1)}
 	var wg sync.WaitGroup
 	t.Cleanup(func() { ln.Close(); wg.Wait() })
 	wg.Go(func() {
@@ -127,28 +137,44 @@ func startDelayProxy(t *testing.T, target string) *delayProxy {
 				client.Close()
 				continue
 			}
-			wg.Go(func() { _, _ = io.Copy(server, client); server.Close() })
-			wg.Go(func() { p.replies(client, server); client.Close() })
+			var hold atomic.Bool // the next reply on this connection is held back
+			wg.Go(func() { p.requests(server, client, &hold); server.Close() })
+			wg.Go(func() { p.replies(client, server, &hold); client.Close() })
 		}
 	})
 	return p
 }
 
-// replies copies server to client, holding each read back by the delay
-// set when it arrived.
-func (p *delayProxy) replies(client, server net.Conn) {
+// requests copies client to server, marking the connection when an armed
+// proxy sees the marker go by.
+func (p *delayProxy) requests(server, client net.Conn, hold *atomic.Bool) {
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := client.Read(buf)
+		if err != nil {
+			return
+		}
+		if bytes.Contains(buf[:n], p.marker) && p.armed.CompareAndSwap(true, false) {
+			hold.Store(true)
+		}
+		if _, err := server.Write(buf[:n]); err != nil {
+			return
+		}
+	}
+}
+
+// replies copies server to client, holding back a marked connection's next
+// reply.
+func (p *delayProxy) replies(client, server net.Conn, hold *atomic.Bool) {
 	buf := make([]byte, 32<<10)
 	for {
 		n, err := server.Read(buf)
 		if err != nil {
 			return
 		}
-		if d := time.Duration(p.delay.Load()); d > 0 {
-			select {
-			case p.delayed <- struct{}{}:
-			default:
-			}
-			time.Sleep(d)
+		if hold.CompareAndSwap(true, false) {
+			p.delayed <- struct{}{}
+			time.Sleep(p.delay)
 		}
 		if _, err := client.Write(buf[:n]); err != nil {
 			return
@@ -156,13 +182,13 @@ func (p *delayProxy) replies(client, server net.Conn) {
 	}
 }
 
-// waitDelayed waits until a reply is being held back.
+// waitDelayed waits until the marked reply is being held back.
 func (p *delayProxy) waitDelayed(t *testing.T) {
 	t.Helper()
 	select {
 	case <-p.delayed:
 	case <-time.After(wait):
-		t.Fatal("no reply was delayed")
+		t.Fatal("no reply was held back")
 	}
 }
 

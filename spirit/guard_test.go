@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/seancehq/seance"
-	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/safety/safetytest"
 	"github.com/seancehq/seance/spirit"
@@ -51,14 +50,10 @@ func openaiSpirit(t *testing.T, mod *openaitest.Moderation, replies ...openaites
 	if mod != nil {
 		srv.Handle("/v1/moderations", mod)
 	}
-	cfg := config.Config{
-		SpiritProvider: "openai", SpiritModel: "gpt-4o-mini", SpiritBaseURL: srv.URL, SpiritAPIKey: "sk-test",
-		SpiritTimeout: 5 * time.Second, Help: safety.DefaultHelp(),
-	}
-	sp, err := spirit.FromConfig(cfg, personas, oracle.New(nil), classifier(), nil, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
+	sp := spirit.New(spirit.Model{Provider: "openai", Stream: openaiStream(srv.URL)}, personas, oracle.New(nil), spirit.GuardOptions{
+		Classifier: classifier(), Help: safety.DefaultHelp().For,
+		Moderator: openai.NewModerator(openaiOptions(srv.URL)), Timeout: 5 * time.Second,
+	})
 	return sp, srv
 }
 
@@ -244,7 +239,7 @@ func TestGuardModerationFailures(t *testing.T) {
 			if tt.mod != nil {
 				srv.Handle("/v1/moderations", tt.mod)
 			}
-			engine := spirit.NewLLM(streamOf(t, srv.URL), personas, oracle.New(nil), spirit.LLMOptions{Provider: "openai", Screen: classify})
+			engine := spirit.NewLLM(openaiStream(srv.URL), personas, oracle.New(nil), spirit.LLMOptions{Provider: "openai", Screen: classify})
 			const timeout = 200 * time.Millisecond
 			sp := spirit.NewGuard(engine, oracle.New(nil), spirit.GuardOptions{
 				Classifier: classifier(), Help: safety.DefaultHelp().For,
@@ -277,7 +272,7 @@ func TestGuardAnswersWithinTheSpiritTimeout(t *testing.T) {
 	srv.Handle("/v1/moderations", &openaitest.Moderation{Delay: time.Minute})
 	const timeout = 400 * time.Millisecond
 	o := oracle.New(nil)
-	engine := spirit.NewLLM(streamOf(t, srv.URL), personas, o, spirit.LLMOptions{Provider: "openai", Timeout: time.Minute})
+	engine := spirit.NewLLM(openaiStream(srv.URL), personas, o, spirit.LLMOptions{Provider: "openai", Timeout: time.Minute})
 	sp := spirit.NewGuard(engine, o, spirit.GuardOptions{
 		Classifier: classifier(), Help: safety.DefaultHelp().For, Timeout: timeout,
 		Moderator: openai.NewModerator(openai.Options{BaseURL: srv.URL}), ModerationTimeout: time.Minute,
@@ -289,15 +284,13 @@ func TestGuardAnswersWithinTheSpiritTimeout(t *testing.T) {
 	}
 }
 
-// streamOf is the openai provider's stream at url.
-func streamOf(t *testing.T, url string) spirit.StreamFunc {
-	t.Helper()
-	s, err := spirit.Provider(config.Config{SpiritProvider: "openai", SpiritModel: "gpt-4o-mini", SpiritBaseURL: url, SpiritAPIKey: "sk-test"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return s
+// openaiOptions are those of a client of the fake OpenAI server at url.
+func openaiOptions(url string) openai.Options {
+	return openai.Options{APIKey: "sk-test", BaseURL: url, Model: "gpt-4o-mini"}
 }
+
+// openaiStream is the openai provider's stream at url.
+func openaiStream(url string) spirit.StreamFunc { return openai.New(openaiOptions(url)).Stream }
 
 // TestNoYesToDanger asks every dangerous prompt of the public test set of
 // every persona, through the guard in front of the oracle as a server

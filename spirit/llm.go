@@ -15,33 +15,16 @@ import (
 
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/metrics"
+	"github.com/seancehq/seance/spirit/llmproto"
 )
 
-// Roles of a Turn.
-const (
-	RoleUser   = "user"
-	RoleSpirit = "assistant"
-)
-
-// Turn is one message of the conversation a model is shown.
-type Turn struct {
-	Role string // RoleUser or RoleSpirit
-	Text string
-}
-
-// Prompt is what a model is asked: the persona's rules as the system prompt,
-// then the conversation, ending with the question to answer.
-type Prompt struct {
-	System   string
-	Messages []Turn
-}
-
-// StreamFunc asks a model once. It calls emit with each piece of text as it
-// arrives, from its own goroutine and before it returns, and returns the
-// whole text. Its errors may say whether trying again can help with a
-// method Retryable() bool, and how long the server asked to wait with
-// RetryAfter() time.Duration; an error without Retryable is final.
-type StreamFunc func(ctx context.Context, p Prompt, emit func(chunk string)) (string, error)
+// StreamFunc asks a model once: a provider client's Stream (spirit/openai,
+// spirit/anthropic, spirit/gemini) is one. It calls emit with each piece of
+// text as it arrives, from its own goroutine and before it returns, and
+// returns the whole text. Its errors may say whether trying again can help
+// with a method Retryable() bool, and how long the server asked to wait
+// with RetryAfter() time.Duration; an error without Retryable is final.
+type StreamFunc func(ctx context.Context, p llmproto.Prompt, emit func(chunk string)) (string, error)
 
 // Defaults of LLMOptions.
 const (
@@ -217,7 +200,7 @@ const heldWords = 4
 // but for its last few words, until the answer turns unsafe or runs past
 // MaxWords: then the stream is stopped, since nothing after that point
 // would be shown. spoke reports whether any text arrived.
-func (l *LLM) attempt(ctx context.Context, p Prompt, emit func(string)) (answer string, spoke bool, err error) {
+func (l *LLM) attempt(ctx context.Context, p llmproto.Prompt, emit func(string)) (answer string, spoke bool, err error) {
 	ctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var (
@@ -355,8 +338,8 @@ func moreWordsThan(s string, n int) bool {
 // buildPrompt is the conversation the model sees: the room, the last
 // exchanges, then the question with the asker's name. Turns of the same role
 // in a row are merged, since some APIs require them to alternate.
-func buildPrompt(persona seance.Persona, q seance.Question) Prompt {
-	turns := []Turn{{RoleUser, room(q)}}
+func buildPrompt(persona seance.Persona, q seance.Question) llmproto.Prompt {
+	turns := []llmproto.Turn{{Role: llmproto.RoleUser, Text: room(q)}}
 	history := q.History
 	if n := 2 * historyExchanges; len(history) > n {
 		history = history[len(history)-n:]
@@ -365,14 +348,14 @@ func buildPrompt(persona seance.Persona, q seance.Question) Prompt {
 		switch {
 		case m.ID == q.Message.ID || strings.TrimSpace(m.Text) == "":
 		case m.IsSpirit:
-			turns = append(turns, Turn{RoleSpirit, m.Text})
+			turns = append(turns, llmproto.Turn{Role: llmproto.RoleAssistant, Text: m.Text})
 		default:
-			turns = append(turns, Turn{RoleUser, asks(m.UserName, m.Text)})
+			turns = append(turns, llmproto.Turn{Role: llmproto.RoleUser, Text: asks(m.UserName, m.Text)})
 		}
 	}
-	turns = append(turns, Turn{RoleUser, asks(q.Message.UserName, q.Message.Text)})
+	turns = append(turns, llmproto.Turn{Role: llmproto.RoleUser, Text: asks(q.Message.UserName, q.Message.Text)})
 
-	merged := make([]Turn, 0, len(turns))
+	merged := make([]llmproto.Turn, 0, len(turns))
 	for _, t := range turns {
 		if n := len(merged); n > 0 && merged[n-1].Role == t.Role {
 			merged[n-1].Text += "\n" + t.Text
@@ -380,7 +363,7 @@ func buildPrompt(persona seance.Persona, q seance.Question) Prompt {
 		}
 		merged = append(merged, t)
 	}
-	return Prompt{System: persona.Rules, Messages: merged}
+	return llmproto.Prompt{System: persona.Rules, Messages: merged}
 }
 
 // room describes the séance: who is present, and the hour.

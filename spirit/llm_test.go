@@ -13,10 +13,14 @@ import (
 	"time"
 
 	"github.com/seancehq/seance"
-	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/safety"
+	"github.com/seancehq/seance/spirit/anthropic"
 	"github.com/seancehq/seance/spirit/anthropic/anthropictest"
+	"github.com/seancehq/seance/spirit/gemini"
 	"github.com/seancehq/seance/spirit/gemini/geminitest"
+	"github.com/seancehq/seance/spirit/llmproto"
+	"github.com/seancehq/seance/spirit/llmtest"
+	"github.com/seancehq/seance/spirit/openai"
 	"github.com/seancehq/seance/spirit/openai/openaitest"
 )
 
@@ -84,20 +88,6 @@ func testQuestion() seance.Question {
 	}
 }
 
-// blankProviderEnv clears what the SDKs would read from the environment, so
-// that only the options the code passes count.
-func blankProviderEnv(t testing.TB) {
-	t.Helper()
-	for _, k := range []string{
-		"OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_ORG_ID", "OPENAI_PROJECT_ID", "OPENAI_CUSTOM_HEADERS",
-		"ANTHROPIC_API_KEY", "ANTHROPIC_AUTH_TOKEN", "ANTHROPIC_BASE_URL", "ANTHROPIC_PROFILE", "ANTHROPIC_CUSTOM_HEADERS",
-		"GEMINI_API_KEY", "GOOGLE_API_KEY", "GOOGLE_GENAI_USE_VERTEXAI", "GOOGLE_GENAI_USE_ENTERPRISE",
-		"GOOGLE_GEMINI_BASE_URL", "GOOGLE_CLOUD_PROJECT", "GOOGLE_CLOUD_LOCATION",
-	} {
-		t.Setenv(k, "")
-	}
-}
-
 // ---- one table of fake servers for the three wire formats ----------------
 
 // reply scripts a fake server's answer, whatever its wire format.
@@ -113,7 +103,7 @@ type reply struct {
 type sent struct {
 	model    string
 	system   string
-	turns    []Turn
+	turns    []llmproto.Turn
 	stream   bool
 	apiKey   string
 	endpoint string
@@ -128,13 +118,25 @@ type wire struct {
 	provider string
 	model    string
 	start    func(t testing.TB, replies ...reply) (fake, string) // and its base URL
+	// client is the provider's stream at base, as cmd/seance makes it.
+	client func(key, base, model string) (StreamFunc, error)
 }
 
 func wires() []wire {
 	return []wire{
-		{"openai", "gpt-4o-mini", startOpenAI},
-		{"anthropic", "claude-haiku-4-5", startAnthropic},
-		{"gemini", "gemini-2.5-flash", startGemini},
+		{"openai", "gpt-4o-mini", startOpenAI, func(key, base, model string) (StreamFunc, error) {
+			return openai.New(openai.Options{APIKey: key, BaseURL: base, Model: model}).Stream, nil
+		}},
+		{"anthropic", "claude-haiku-4-5", startAnthropic, func(key, base, model string) (StreamFunc, error) {
+			return anthropic.New(anthropic.Options{APIKey: key, BaseURL: base, Model: model}).Stream, nil
+		}},
+		{"gemini", "gemini-2.5-flash", startGemini, func(key, base, model string) (StreamFunc, error) {
+			c, err := gemini.New(gemini.Options{APIKey: key, BaseURL: base, Model: model})
+			if err != nil {
+				return nil, err
+			}
+			return c.Stream, nil
+		}},
 	}
 }
 
@@ -143,12 +145,9 @@ const testKey = "sk-test-seance"
 // llmFor returns an LLM on the wire's provider, at a fake server.
 func llmFor(t testing.TB, w wire, fallback seance.Spirit, timeout time.Duration, replies ...reply) (*LLM, fake) {
 	t.Helper()
-	blankProviderEnv(t)
+	llmtest.BlankEnv(t)
 	srv, base := w.start(t, replies...)
-	stream, err := Provider(config.Config{
-		SpiritProvider: w.provider, SpiritModel: w.model, SpiritBaseURL: base,
-		SpiritAPIKey: testKey, SpiritTimeout: timeout,
-	})
+	stream, err := w.client(testKey, base, w.model)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +187,7 @@ func (f openaiFake) requests() []sent {
 			if m.Role == "system" {
 				s.system = m.Content
 			} else {
-				s.turns = append(s.turns, Turn{m.Role, m.Content})
+				s.turns = append(s.turns, llmproto.Turn{Role: m.Role, Text: m.Content})
 			}
 		}
 		out = append(out, s)
@@ -241,7 +240,7 @@ func (f anthropicFake) requests() []sent {
 			for _, c := range m.Content {
 				text += c.Text
 			}
-			s.turns = append(s.turns, Turn{m.Role, text})
+			s.turns = append(s.turns, llmproto.Turn{Role: m.Role, Text: text})
 		}
 		out = append(out, s)
 	}
@@ -288,15 +287,15 @@ func (f geminiFake) requests() []sent {
 			s.system += p.Text
 		}
 		for _, c := range body.Contents {
-			role := RoleUser
+			role := llmproto.RoleUser
 			if c.Role == "model" {
-				role = RoleSpirit
+				role = llmproto.RoleAssistant
 			}
 			var text string
 			for _, p := range c.Parts {
 				text += p.Text
 			}
-			s.turns = append(s.turns, Turn{role, text})
+			s.turns = append(s.turns, llmproto.Turn{Role: role, Text: text})
 		}
 		out = append(out, s)
 	}
@@ -339,10 +338,10 @@ func TestLLMStreamsThroughEachProvider(t *testing.T) {
 			if r.system != personas("victorian-guide").Rules {
 				t.Errorf("system prompt = %q, want the persona's rules", r.system)
 			}
-			wantTurns := []Turn{
-				{RoleUser, "The séance has begun. 2 sit at the board: Alice and Bob. The hour is 03:07.\nBob asks: Is anyone there?"},
-				{RoleSpirit, "YES. I hum in the gaslight."},
-				{RoleUser, "Alice asks: Will the build pass tonight?"},
+			wantTurns := []llmproto.Turn{
+				{Role: llmproto.RoleUser, Text: "The séance has begun. 2 sit at the board: Alice and Bob. The hour is 03:07.\nBob asks: Is anyone there?"},
+				{Role: llmproto.RoleAssistant, Text: "YES. I hum in the gaslight."},
+				{Role: llmproto.RoleUser, Text: "Alice asks: Will the build pass tonight?"},
 			}
 			if !slices.Equal(r.turns, wantTurns) {
 				t.Errorf("turns =\n%q\nwant\n%q", r.turns, wantTurns)
@@ -595,7 +594,7 @@ type step struct {
 	err    error
 }
 
-func (s *scripted) stream(ctx context.Context, _ Prompt, emit func(string)) (string, error) {
+func (s *scripted) stream(ctx context.Context, _ llmproto.Prompt, emit func(string)) (string, error) {
 	s.mu.Lock()
 	st := s.steps[min(s.calls, len(s.steps)-1)]
 	s.calls++
@@ -659,7 +658,7 @@ func TestLLMRetryPolicy(t *testing.T) {
 
 func TestLLMAnswerAllAtOnce(t *testing.T) {
 	// A model that returns its text without streaming it.
-	whole := func(context.Context, Prompt, func(string)) (string, error) { return "  NO.  ", nil }
+	whole := func(context.Context, llmproto.Prompt, func(string)) (string, error) { return "  NO.  ", nil }
 	l := NewLLM(whole, personas, &fallbackSpirit{}, LLMOptions{})
 	var got chunks
 	text, err := textOf(l.Answer(context.Background(), testQuestion(), got.emit))
@@ -728,17 +727,17 @@ func TestBuildPrompt(t *testing.T) {
 	tests := []struct {
 		name string
 		q    seance.Question
-		want []Turn
+		want []llmproto.Turn
 	}{
 		{
 			name: "alone, no history, no hour",
 			q:    seance.Question{Message: ask("q", "Alice", "Hello?"), Participants: []string{"Alice"}},
-			want: []Turn{{RoleUser, "The séance has begun. Alice sits alone at the board.\nAlice asks: Hello?"}},
+			want: []llmproto.Turn{{Role: llmproto.RoleUser, Text: "The séance has begun. Alice sits alone at the board.\nAlice asks: Hello?"}},
 		},
 		{
 			name: "nobody named",
 			q:    seance.Question{Message: ask("q", "", "Hello?")},
-			want: []Turn{{RoleUser, "The séance has begun.\nSomeone asks: Hello?"}},
+			want: []llmproto.Turn{{Role: llmproto.RoleUser, Text: "The séance has begun.\nSomeone asks: Hello?"}},
 		},
 		{
 			name: "unanswered questions merge; the question itself is not repeated",
@@ -747,19 +746,19 @@ func TestBuildPrompt(t *testing.T) {
 				Participants: []string{"Alice", "Bob", "Carol"},
 				History:      []seance.Message{ask("q1", "Alice", "One?"), ask("q2", "Bob", "Two?"), answer("YES"), ask("q3", "Carol", "And me?")},
 			},
-			want: []Turn{
-				{RoleUser, "The séance has begun. 3 sit at the board: Alice, Bob and Carol.\nAlice asks: One?\nBob asks: Two?"},
-				{RoleSpirit, "YES"},
-				{RoleUser, "Carol asks: And me?"},
+			want: []llmproto.Turn{
+				{Role: llmproto.RoleUser, Text: "The séance has begun. 3 sit at the board: Alice, Bob and Carol.\nAlice asks: One?\nBob asks: Two?"},
+				{Role: llmproto.RoleAssistant, Text: "YES"},
+				{Role: llmproto.RoleUser, Text: "Carol asks: And me?"},
 			},
 		},
 		{
 			name: "history starting with an answer",
 			q:    seance.Question{Message: ask("q", "Alice", "Why?"), Participants: []string{"Alice"}, History: []seance.Message{answer("Because.")}},
-			want: []Turn{
-				{RoleUser, "The séance has begun. Alice sits alone at the board."},
-				{RoleSpirit, "Because."},
-				{RoleUser, "Alice asks: Why?"},
+			want: []llmproto.Turn{
+				{Role: llmproto.RoleUser, Text: "The séance has begun. Alice sits alone at the board."},
+				{Role: llmproto.RoleAssistant, Text: "Because."},
+				{Role: llmproto.RoleUser, Text: "Alice asks: Why?"},
 			},
 		},
 	}
@@ -857,51 +856,43 @@ func TestMoreWordsThan(t *testing.T) {
 	}
 }
 
-func TestFromConfig(t *testing.T) {
-	blankProviderEnv(t)
+// New puts the guard in front of whichever engine answers: the oracle
+// itself without a model, else the LLM, whose fallback is the oracle.
+func TestNew(t *testing.T) {
 	oracle := &fallbackSpirit{}
+	var moderator Moderator = noModerator{}
+	model := &scripted{steps: []step{{chunks: []string{"YES"}}}}
 	tests := []struct {
-		name    string
-		cfg     config.Config
-		wantLLM bool
-		wantErr string
+		name      string
+		model     Model
+		moderator Moderator
+		wantLLM   bool
 	}{
-		{"oracle", config.Config{SpiritProvider: "oracle"}, false, ""},
-		{"openai", config.Config{SpiritProvider: "openai", SpiritModel: "gpt-4o-mini", SpiritAPIKey: "k"}, true, ""},
-		{"openai-compatible server without a key", config.Config{SpiritProvider: "openai", SpiritModel: "llama3.2", SpiritBaseURL: "http://localhost:11434/v1"}, true, ""},
-		{"openai without a key", config.Config{SpiritProvider: "openai", SpiritModel: "gpt-4o-mini"}, false, "OPENAI_API_KEY"},
-		{"anthropic", config.Config{SpiritProvider: "anthropic", SpiritModel: "claude-haiku-4-5", SpiritAPIKey: "k"}, true, ""},
-		{"anthropic without a key", config.Config{SpiritProvider: "anthropic", SpiritModel: "claude-haiku-4-5"}, false, "ANTHROPIC_API_KEY"},
-		{"gemini", config.Config{SpiritProvider: "gemini", SpiritModel: "gemini-2.5-flash", SpiritAPIKey: "k"}, true, ""},
-		{"gemini without a key", config.Config{SpiritProvider: "gemini", SpiritModel: "gemini-2.5-flash"}, false, "GEMINI_API_KEY"},
-		{"no model", config.Config{SpiritProvider: "anthropic", SpiritAPIKey: "k"}, false, "SEANCE_SPIRIT_MODEL"},
-		{"unknown", config.Config{SpiritProvider: "ouija", SpiritModel: "m"}, false, "unknown spirit provider"},
+		{"oracle", Model{}, nil, false},
+		{"a model", Model{Provider: "anthropic", Stream: model.stream}, nil, true},
+		{"a model with its moderator", Model{Provider: "openai", Stream: model.stream}, moderator, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			s, err := FromConfig(tc.cfg, personas, oracle, safety.New(), nil, nil)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Errorf("err = %v, want one naming %s", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, ok := s.(*Guard)
-			if !ok {
-				t.Fatalf("got %T, want the spirit behind its guard", s)
-			}
-			if _, isLLM := g.engine.(*LLM); isLLM != tc.wantLLM {
+			g := New(tc.model, personas, oracle, GuardOptions{Classifier: safety.New(), Moderator: tc.moderator, Timeout: 7 * time.Second})
+			l, isLLM := g.engine.(*LLM)
+			if isLLM != tc.wantLLM {
 				t.Errorf("the guard guards %T", g.engine)
 			}
 			if !tc.wantLLM && g.engine != seance.Spirit(oracle) {
-				t.Error("the oracle provider is not the fallback itself")
+				t.Error("without a model, the guarded engine is not the oracle itself")
 			}
-			if wantModerator := tc.cfg.SpiritProvider == "openai"; (g.opts.Moderator != nil) != wantModerator {
-				t.Errorf("moderator %v, want one exactly with the openai provider", g.opts.Moderator)
+			if g.oracle != seance.Spirit(oracle) || g.opts.Moderator != tc.moderator {
+				t.Errorf("guard of oracle %v, moderator %v; want %v, %v", g.oracle, g.opts.Moderator, oracle, tc.moderator)
+			}
+			if isLLM && (l.fallback != seance.Spirit(oracle) || l.opts.Provider != tc.model.Provider || l.opts.Timeout != 7*time.Second || l.opts.Screen == nil) {
+				t.Errorf("LLM fallback %v, options %+v; want the oracle, %s, the guard's timeout, a screen", l.fallback, l.opts, tc.model.Provider)
 			}
 		})
 	}
 }
+
+// noModerator finds nothing.
+type noModerator struct{}
+
+func (noModerator) Moderate(context.Context, string) (string, error) { return "", nil }

@@ -1,5 +1,3 @@
-// Package spirit is the answer engine of a séance. This file holds the
-// personas a séance can choose from.
 package spirit
 
 import "github.com/seancehq/seance"

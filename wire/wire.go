@@ -18,16 +18,17 @@ import (
 // Close codes of the contract. Clients must not reconnect after the ones
 // marked final: retrying cannot succeed.
 const (
-	CloseGoingAway      = 1001 // server shutting down: reconnect (elsewhere), resume with last_seq
-	CloseUnsupported    = 1003 // binary frame: final
-	ClosePolicy         = 1008 // could not keep up: reconnect, resume with last_seq
-	CloseTooBig         = 1009 // frame over 8 KiB: final for that frame
-	CloseUnauthorized   = 4001 // bad token or identity: final
-	CloseNotFound       = 4004 // no such séance: final
-	CloseIdentifyTimout = 4008 // no identify frame in time: reconnect and identify
-	CloseFull           = 4009 // séance full: final (until someone leaves)
-	CloseEnded          = 4010 // séance ended: final
-	CloseRemoved        = 4403 // removed by the host: final
+	CloseGoingAway       = 1001 // server shutting down: reconnect (elsewhere), resume with last_seq
+	CloseUnsupported     = 1003 // binary frame: final
+	ClosePolicy          = 1008 // could not keep up: reconnect, resume with last_seq
+	CloseTooBig          = 1009 // frame over 8 KiB: final for that frame
+	CloseUnauthorized    = 4001 // bad token or identity: final
+	CloseNotFound        = 4004 // no such séance: final
+	CloseIdentifyTimeout = 4008 // no identify frame in time: reconnect and identify
+	CloseFull            = 4009 // séance full: final (until someone leaves)
+	CloseEnded           = 4010 // séance ended: final
+	CloseRemoved         = 4403 // removed by the host: final
+	CloseInternal        = 1011 // the server failed: reconnect
 )
 
 // MaxCloseReason is the longest close reason sent, in bytes: a close frame's
@@ -51,14 +52,16 @@ func CloseReason(code int) string {
 		return "You are not admitted to this séance."
 	case CloseNotFound:
 		return "There is no such séance."
-	case CloseIdentifyTimout:
+	case CloseIdentifyTimeout:
 		return "Say who you are first."
 	case CloseFull:
 		return "This séance is full."
+	case CloseInternal:
+		return "Something went wrong on the server; reconnect."
 	case CloseEnded:
-		return "This séance has ended."
+		return seance.SessionEnded("").Message
 	case CloseRemoved:
-		return "The host removed you from this séance."
+		return seance.Removed().Message
 	}
 	return "Goodbye."
 }
@@ -75,28 +78,32 @@ func ShortReason(reason string) string {
 	return reason[:cut] + "…"
 }
 
-// CloseFor returns the close code that goes with a refusal's error code, or
-// 0 when the error does not close the connection.
-func CloseFor(code string) int {
-	switch code {
-	case seance.EUnauthorized, seance.EValidation:
-		return CloseUnauthorized
-	case seance.ESessionNotFound:
-		return CloseNotFound
-	case seance.ESessionFull:
-		return CloseFull
-	case seance.ESessionEnded:
-		return CloseEnded
-	case seance.ERemoved:
-		return CloseRemoved
-	case EIdentifyTimeout:
-		return CloseIdentifyTimout
-	}
-	return 0
+// closeCodes is the close code of each refusal that ends a connection: the
+// one place that knows both the contract's error codes and its close codes,
+// as httpapi's status does for HTTP.
+var closeCodes = map[string]int{
+	seance.EUnauthorized:    CloseUnauthorized,
+	seance.EValidation:      CloseUnauthorized,
+	seance.ESessionNotFound: CloseNotFound,
+	seance.ESessionFull:     CloseFull,
+	seance.ESessionEnded:    CloseEnded,
+	seance.ERemoved:         CloseRemoved,
+	seance.EIdentifyTimeout: CloseIdentifyTimeout,
+	seance.EShuttingDown:    CloseGoingAway,
 }
 
-// EIdentifyTimeout is the error code of a client that did not identify in time.
-const EIdentifyTimeout = "IDENTIFY_TIMEOUT"
+// CloseFor returns the close code that goes with a refusal's error code, or
+// 0 when the error does not close the connection.
+func CloseFor(code string) int { return closeCodes[code] }
+
+// CloseOn returns the close code of err when it ends a connection: its
+// own, or 1011 for a failure the contract has no code for.
+func CloseOn(err error) int {
+	if code := CloseFor(seance.ErrorCode(err)); code != 0 {
+		return code
+	}
+	return CloseInternal
+}
 
 // Limits of the wire.
 const (

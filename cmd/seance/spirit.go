@@ -6,6 +6,7 @@ import (
 	"github.com/seancehq/seance"
 	"github.com/seancehq/seance/config"
 	"github.com/seancehq/seance/metrics"
+	"github.com/seancehq/seance/safety"
 	"github.com/seancehq/seance/spirit"
 	"github.com/seancehq/seance/spirit/oracle"
 )
@@ -23,8 +24,25 @@ func newCatalog(cfg config.Config) (catalog *spirit.Catalog, problems []error) {
 // one place that chooses it, so that "seance serve" and "seance ask" always
 // answer alike: the built-in oracle, or the configured LLM with the oracle
 // as its fallback (users never see a provider error), behind the guard that
-// reads every question and answer for safety. m may be nil.
+// reads every question and answer for safety. classifier is what the guard
+// and the LLM's screen use; with the openai provider its moderation endpoint
+// reads questions and answers too. m may be nil.
 func newSpirit(cfg config.Config, catalog *spirit.Catalog, classifier spirit.Classifier, log *slog.Logger, m *metrics.Metrics) (seance.Spirit, error) {
+	model, moderator, err := newModel(cfg)
+	if err != nil {
+		return nil, err
+	}
+	help := cfg.Help
+	if help == (safety.HelpSet{}) {
+		help = safety.DefaultHelp()
+	}
 	builtin := spirit.Timed(spirit.OracleEngine, oracle.New(catalog.Persona), m)
-	return spirit.FromConfig(cfg, catalog.Persona, builtin, classifier, log, m)
+	return spirit.New(model, catalog.Persona, builtin, spirit.GuardOptions{
+		Classifier: classifier,
+		Help:       help.For,
+		Moderator:  moderator,
+		Timeout:    cfg.SpiritTimeout,
+		Log:        log,
+		Metrics:    m,
+	}), nil
 }

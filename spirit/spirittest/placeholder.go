@@ -1,4 +1,6 @@
-package spirit
+// Package spirittest has a spirit for tests of the rest of the server: fast,
+// reproducible, and no model or oracle behind it.
+package spirittest
 
 import (
 	"context"
@@ -10,7 +12,7 @@ import (
 
 // Placeholder is a small, honest answerer: YES or NO for questions that want
 // one, a short line otherwise, chosen by the question's id so that it is
-// reproducible. The oracle replaces it as the default engine.
+// reproducible: tests of rooms and the API need answers, not a voice.
 type Placeholder struct{}
 
 var _ seance.Spirit = Placeholder{}
