@@ -416,7 +416,7 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 		case errors.Is(err, seance.ErrAnswered):
 			// Another node answered it first and its answer stands. It may
 			// not have reached this node (Redis down): read it.
-			r.catchUp()
+			r.seq.catchUp()
 			return true
 		case seance.ErrorCode(err) == seance.ESessionNotFound, seance.ErrorCode(err) == seance.ESessionEnded:
 			return true // the séance is gone or over: nobody is owed an answer

@@ -64,7 +64,7 @@ type room struct {
 	order   []string           // user ids in joining order
 	gone    bool
 
-	seq seqState
+	seq *sequencer
 
 	qmu       sync.Mutex
 	waiting   map[string]int       // user id → questions of theirs not taken by the spirit yet
@@ -83,7 +83,7 @@ func newRoom(h *Hub, id string) *room {
 		hub: h, id: id, loaded: make(chan struct{}), members: map[string]*member{},
 		waiting: map[string]int{}, asked: map[string]*question{}, local: map[string]bool{}, servedAt: map[string]int64{},
 	}
-	r.seq.held = map[int64]Event{}
+	r.seq = newSequencer(r.delivered, r.readPersisted, replayPage)
 	r.clients.Store(&[]*Client{})
 	return r
 }
@@ -123,7 +123,7 @@ func (r *room) load(ctx context.Context) {
 		r.track(q)
 	}
 	r.qmu.Unlock()
-	r.ready(s.LastSeq)
+	r.seq.start(s.LastSeq)
 	if len(pending) > 0 {
 		r.kick()
 	}
@@ -176,10 +176,7 @@ func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Tr
 	}
 	c := newClient(h, r, m.p, t)
 	m.clients = append(m.clients, c)
-	r.seq.mu.Lock()
-	r.snapshot()
-	boundary := r.seq.delivered
-	r.seq.mu.Unlock()
+	boundary := r.seq.holding(r.snapshot)
 	r.mu.Unlock()
 
 	if first {
@@ -353,9 +350,7 @@ func (r *room) leave(c *Client) {
 		r.order = slices.DeleteFunc(r.order, func(id string) bool { return id == c.p.UserID })
 		h.cfg.Metrics.Left()
 	}
-	r.seq.mu.Lock()
-	r.snapshot()
-	r.seq.mu.Unlock()
+	r.seq.holding(r.snapshot)
 	r.mu.Unlock()
 
 	// In an ended séance everyone is being told so and closed: a
