@@ -18,9 +18,22 @@ import (
 	"github.com/seancehq/seance/wire"
 )
 
+// Store is what the hub needs of the database: the séance, who is in it,
+// and its messages. Both stores satisfy it; the hub asks nothing else.
+type Store interface {
+	Session(ctx context.Context, id string) (*seance.Session, error)
+	Participant(ctx context.Context, sessionID, id string) (*seance.Participant, error)
+	EnsureParticipant(ctx context.Context, p *seance.Participant) (*seance.Participant, error)
+	AppendMessage(ctx context.Context, m *seance.Message) error
+	Messages(ctx context.Context, sessionID string, afterSeq int64, limit int) ([]seance.Message, error)
+	PendingQuestions(ctx context.Context, sessionID string) ([]seance.Message, error)
+}
+
+var _ Store = seance.Store(nil)
+
 // Config are the hub's rules and collaborators.
 type Config struct {
-	Store   seance.Store
+	Store   Store
 	Broker  Broker
 	Spirit  seance.Spirit
 	Persona func(id string) seance.Persona
