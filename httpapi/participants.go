@@ -55,7 +55,7 @@ func (s *Server) join(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if n := s.Rooms.Present(r.Context(), sess.ID); n >= sess.MaxUsers {
-		s.fail(w, r, seance.Errorf(seance.ESessionFull, "This séance is full (%d of %d).", n, sess.MaxUsers).With("max_users", sess.MaxUsers))
+		s.fail(w, r, seance.SessionFull(n, sess.MaxUsers))
 		return
 	}
 	pid := s.NewID()
