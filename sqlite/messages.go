@@ -37,7 +37,11 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 			 WHERE id = ? AND ended_at IS NULL RETURNING last_seq`,
 			micros(m.Timestamp), cid).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
-			return endedOrMissing(ctx, tx, cid)
+			// Absent or ended: which one the client is told.
+			if err := activeSession(ctx, tx, cid, m.SessionID); err != nil {
+				return err
+			}
+			return seance.SessionEnded(m.SessionID)
 		}
 		if err != nil {
 			return err
@@ -69,18 +73,21 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	return nil
 }
 
-// endedOrMissing tells why a séance took no message: it has ended, or it
-// does not exist.
-func endedOrMissing(ctx context.Context, tx *sql.Tx, id string) error {
-	var one int
-	err := tx.QueryRowContext(ctx, `SELECT 1 FROM sessions WHERE id = ?`, id).Scan(&one)
+// activeSession is nil for a séance that exists and has not ended, and
+// SESSION_NOT_FOUND or SESSION_ENDED otherwise. id is the caller's spelling,
+// for the error; cid the canonical one.
+func activeSession(ctx context.Context, tx *sql.Tx, cid, id string) error {
+	var ended sql.NullInt64
+	err := tx.QueryRowContext(ctx, `SELECT ended_at FROM sessions WHERE id = ?`, cid).Scan(&ended)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 		return seance.SessionNotFound(id)
 	case err != nil:
 		return err
+	case ended.Valid:
+		return seance.SessionEnded(id)
 	}
-	return seance.SessionEnded(id)
+	return nil
 }
 
 // safetyColumns are the column values of an answer's safety: all NULL for

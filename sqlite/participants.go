@@ -17,18 +17,10 @@ func (db *DB) AddParticipant(ctx context.Context, p *seance.Participant) error {
 		return seance.SessionNotFound(p.SessionID)
 	}
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var ended sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT ended_at FROM sessions WHERE id = ?`, cid).Scan(&ended)
-		if errors.Is(err, sql.ErrNoRows) {
-			return seance.SessionNotFound(p.SessionID)
-		}
-		if err != nil {
+		if err := activeSession(ctx, tx, cid, p.SessionID); err != nil {
 			return err
 		}
-		if ended.Valid {
-			return seance.SessionEnded(p.SessionID)
-		}
-		_, err = tx.ExecContext(ctx,
+		_, err := tx.ExecContext(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)`,
 			p.ID, cid, p.UserID, p.Name, micros(p.JoinedAt), optMicros(p.RemovedAt))
 		if err != nil {
@@ -116,19 +108,12 @@ func (db *DB) EnsureParticipant(ctx context.Context, p *seance.Participant) (*se
 	}
 	var got *seance.Participant
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		var ended sql.NullInt64
-		err := tx.QueryRowContext(ctx, `SELECT ended_at FROM sessions WHERE id = ?`, cid).Scan(&ended)
-		if errors.Is(err, sql.ErrNoRows) {
-			return seance.SessionNotFound(p.SessionID)
-		}
-		if err != nil {
+		if err := activeSession(ctx, tx, cid, p.SessionID); err != nil {
 			return err
-		}
-		if ended.Valid {
-			return seance.SessionEnded(p.SessionID)
 		}
 		// The stored participant wins, name included: a user id is public,
 		// and whoever presents it later must not rename its owner.
+		var err error
 		got, err = scanParticipant(tx.QueryRowContext(ctx,
 			`INSERT INTO participants (id, session_id, user_id, name, joined_at, removed_at) VALUES (?, ?, ?, ?, ?, ?)
 			 ON CONFLICT (session_id, user_id) DO UPDATE SET name = name
