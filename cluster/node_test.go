@@ -171,6 +171,35 @@ func (n *node) Start() {
 }
 
 func (n *node) start() error {
+	// The port was free when picked, but another process of the test run
+	// (any server listening on port 0) may take it first: then the node
+	// moves to another port, and its health is not mistaken for the
+	// other server's.
+	for range 3 {
+		err := n.startOnce()
+		if !errors.Is(err, errPortTaken) {
+			return err
+		}
+		port, perr := freePort()
+		if perr != nil {
+			return perr
+		}
+		n.mu.Lock()
+		n.addr = fmt.Sprintf("127.0.0.1:%d", port)
+		for i, kv := range n.env {
+			if strings.HasPrefix(kv, "SEANCE_ADDR=") {
+				n.env[i] = "SEANCE_ADDR=" + n.addr
+			}
+		}
+		n.mu.Unlock()
+	}
+	return fmt.Errorf("%s: no free port after 3 tries", n.name)
+}
+
+var errPortTaken = errors.New("port taken")
+
+func (n *node) startOnce() error {
+	listening := strings.Count(n.out.String(), `"msg":"listening"`)
 	n.mu.Lock()
 	if n.cmd != nil {
 		n.mu.Unlock()
@@ -201,16 +230,27 @@ func (n *node) start() error {
 	n.mu.Unlock()
 
 	deadline := time.Now().Add(startTimeout)
+	var (
+		code int
+		err  error
+	)
 	for {
-		code, _, err := n.health()
-		if err == nil && code == http.StatusOK {
-			return nil
+		// Healthy, and listening itself: a health answer from before this
+		// process listens comes from whoever holds the port.
+		if strings.Count(n.out.String(), `"msg":"listening"`) > listening {
+			code, _, err = n.health()
+			if err == nil && code == http.StatusOK {
+				return nil
+			}
 		}
 		select {
 		case <-done:
 			n.mu.Lock()
 			n.cmd, n.crashed = nil, nil // reported here, with the output
 			n.mu.Unlock()
+			if strings.Contains(n.out.String(), "address already in use") {
+				return errPortTaken
+			}
 			return fmt.Errorf("%s exited at start-up:\n%s", n.name, n.out.String())
 		default:
 		}

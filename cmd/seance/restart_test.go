@@ -55,7 +55,9 @@ func connect(t *testing.T, base, sessionID, userID string, lastSeq int64) *clien
 // read returns the next frame, tracking persisted sequence numbers and
 // failing on a gap or a repeat.
 func (c *client) read() (frame, error) {
-	_ = c.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	// Generous: the first answer of a race-detector build waits for the
+	// safety classifier it builds at start, beside every other suite.
+	_ = c.conn.SetReadDeadline(time.Now().Add(20 * time.Second))
 	var f frame
 	if err := c.conn.ReadJSON(&f); err != nil {
 		return f, err
