@@ -370,13 +370,7 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 	persona := h.cfg.Persona(r.session.Spirit)
 	r.publish(Event{Frame: wire.Encode(wire.EvSpiritThinking, wire.SpiritThinking{ReplyTo: q.ID, Spirit: persona.ID}, h.now()), Taking: q.ID, After: q.Seq})
 
-	hctx, cancel := context.WithTimeout(ctx, storeTimeout)
-	history, err := h.cfg.Store.Messages(hctx, r.id, max(0, q.Seq-1-historyForSpirit), historyForSpirit)
-	cancel()
-	if err != nil {
-		history = nil // the spirit answers without memory rather than not at all
-	}
-	history = trimAfter(history, q.Seq)
+	history := r.history(ctx, q.Seq)
 	present := r.present(ctx)
 	names := make([]string, len(present))
 	for i, p := range present {
@@ -428,6 +422,25 @@ func (r *room) answer(ctx context.Context, q seance.Message) bool {
 		case <-time.After(min(time.Duration(1<<min(attempt, 5))*100*time.Millisecond, 5*time.Second)):
 		}
 	}
+}
+
+// history is what the spirit is shown before the question of seq: from
+// the room's memory, or, should it not reach back that far (a question
+// answered long after it was asked), from the database.
+func (r *room) history(ctx context.Context, seq int64) []seance.Message {
+	r.qmu.Lock()
+	ms, ok := r.memory.before(seq, historyForSpirit)
+	r.qmu.Unlock()
+	if ok {
+		return ms
+	}
+	ctx, cancel := context.WithTimeout(ctx, storeTimeout)
+	defer cancel()
+	ms, err := r.hub.cfg.Store.Messages(ctx, r.id, max(0, seq-1-historyForSpirit), historyForSpirit)
+	if err != nil {
+		return nil // the spirit answers without memory rather than not at all
+	}
+	return trimAfter(ms, seq)
 }
 
 func trimAfter(ms []seance.Message, seq int64) []seance.Message {

@@ -67,6 +67,7 @@ type room struct {
 	seq *sequencer
 
 	qmu       sync.Mutex
+	memory    memory               // the séance's latest messages, for the spirit
 	waiting   map[string]int       // user id → questions of theirs not taken by the spirit yet
 	asked     map[string]*question // by id, until answered
 	local     map[string]bool      // questions asked on this node, not delivered here yet
@@ -106,9 +107,12 @@ func (r *room) load(ctx context.Context) {
 	if err == nil && !s.IsActive() {
 		err = seance.SessionEnded(r.id)
 	}
-	var pending []seance.Message
+	var pending, latest []seance.Message
 	if err == nil {
 		pending, err = h.cfg.Store.PendingQuestions(ctx, r.id)
+	}
+	if err == nil {
+		latest, err = h.cfg.Store.Messages(ctx, r.id, max(0, s.LastSeq-memoryLen), memoryLen)
 	}
 	if err != nil {
 		unsub()
@@ -122,6 +126,7 @@ func (r *room) load(ctx context.Context) {
 	for _, q := range pending {
 		r.track(q)
 	}
+	r.memory.fill(latest, s.LastSeq)
 	r.qmu.Unlock()
 	r.seq.start(s.LastSeq)
 	if len(pending) > 0 {

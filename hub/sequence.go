@@ -214,12 +214,14 @@ func (r *room) deliver(ev Event) {
 }
 
 // delivered is the sequencer's way out: to this node's clients, and a
-// persisted message to the count of questions owed an answer.
+// persisted message to the count of questions owed an answer and to the
+// room's memory.
 func (r *room) delivered(ev Event) {
 	r.fanout(ev)
 	if ev.Msg != nil {
 		r.qmu.Lock()
 		r.track(*ev.Msg)
+		r.memory.add(*ev.Msg)
 		r.qmu.Unlock()
 	}
 }
