@@ -10,6 +10,43 @@ import (
 	"github.com/seancehq/seance"
 )
 
+// appendStmts are AppendMessage's statements, prepared once on the writer:
+// parsing them again for every message cost more than running them.
+type appendStmts struct {
+	nextSeq, answered, insert *sql.Stmt
+}
+
+func prepareAppend(ctx context.Context, w *sql.DB) (appendStmts, error) {
+	var s appendStmts
+	var err error
+	for _, p := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{
+		{&s.nextSeq, `UPDATE sessions SET last_seq = last_seq + 1, last_active_at = max(last_active_at, ?)
+			WHERE id = ? AND ended_at IS NULL RETURNING last_seq`},
+		{&s.answered, `SELECT EXISTS (SELECT 1 FROM messages WHERE session_id = ? AND reply_to = ? AND is_spirit)`},
+		{&s.insert, `INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
+			                      safety_category, safety_help_text, safety_help_url)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`},
+	} {
+		if *p.stmt, err = w.PrepareContext(ctx, p.query); err != nil {
+			return s, errors.Join(fmt.Errorf("sqlite: prepare: %w", err), s.close())
+		}
+	}
+	return s, nil
+}
+
+func (s appendStmts) close() error {
+	var err error
+	for _, st := range []*sql.Stmt{s.nextSeq, s.answered, s.insert} {
+		if st != nil {
+			err = errors.Join(err, st.Close())
+		}
+	}
+	return err
+}
+
 // AppendMessage stores m with the séance's next sequence number, taken in the
 // same transaction so that no two messages share one and none is skipped.
 func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
@@ -32,10 +69,7 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 	safetyCategory, helpText, helpURL := safetyColumns(m.Safety)
 	var seq int64
 	err := db.inTx(ctx, func(tx *sql.Tx) error {
-		err := tx.QueryRowContext(ctx,
-			`UPDATE sessions SET last_seq = last_seq + 1, last_active_at = max(last_active_at, ?)
-			 WHERE id = ? AND ended_at IS NULL RETURNING last_seq`,
-			micros(m.Timestamp), cid).Scan(&seq)
+		err := tx.StmtContext(ctx, db.appends.nextSeq).QueryRowContext(ctx, micros(m.Timestamp), cid).Scan(&seq)
 		if errors.Is(err, sql.ErrNoRows) {
 			// Absent or ended: which one the client is told.
 			if err := activeSession(ctx, tx, cid, m.SessionID); err != nil {
@@ -49,19 +83,14 @@ func (db *DB) AppendMessage(ctx context.Context, m *seance.Message) error {
 		// One writer at a time: no other answer can slip in after this check.
 		if m.IsSpirit && replyTo != nil {
 			var answered bool
-			if err := tx.QueryRowContext(ctx,
-				`SELECT EXISTS (SELECT 1 FROM messages WHERE session_id = ? AND reply_to = ? AND is_spirit)`,
-				cid, replyTo).Scan(&answered); err != nil {
+			if err := tx.StmtContext(ctx, db.appends.answered).QueryRowContext(ctx, cid, replyTo).Scan(&answered); err != nil {
 				return err
 			}
 			if answered {
 				return seance.ErrAnswered
 			}
 		}
-		_, err = tx.ExecContext(ctx,
-			`INSERT INTO messages (id, session_id, seq, user_id, user_name, message, is_spirit, reply_to, letter_timings, created_at,
-			                      safety_category, safety_help_text, safety_help_url)
-			 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = tx.StmtContext(ctx, db.appends.insert).ExecContext(ctx,
 			m.ID, cid, seq, m.UserID, m.UserName, m.Text, m.IsSpirit, replyTo, timings, micros(m.Timestamp),
 			safetyCategory, helpText, helpURL)
 		return err

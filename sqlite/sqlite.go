@@ -36,6 +36,8 @@ type DB struct {
 	inode uint64 // of the file as opened; see Ping
 	write *sql.DB
 	read  *sql.DB
+	// appends are the message insert's statements, on write.
+	appends appendStmts
 
 	checkpoints *sql.DB
 	stop        chan struct{}
@@ -99,6 +101,10 @@ func Open(ctx context.Context, path string) (*DB, error) {
 		db.Close()
 		return nil, err
 	}
+	if db.appends, err = prepareAppend(ctx, write); err != nil {
+		db.Close()
+		return nil, err
+	}
 	return db, nil
 }
 
@@ -133,7 +139,7 @@ func (db *DB) Close() error {
 		_, _ = db.checkpoints.Exec("PRAGMA wal_checkpoint(TRUNCATE)")
 		err = db.checkpoints.Close()
 	}
-	err = errors.Join(err, db.write.Close())
+	err = errors.Join(err, db.appends.close(), db.write.Close())
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
 	}
