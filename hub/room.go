@@ -141,6 +141,18 @@ type joinState struct {
 }
 
 func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Transport) (*Client, joinState, error) {
+	c, boundary, err := r.seat(ctx, p, addr, t)
+	if err != nil {
+		return nil, joinState{}, err
+	}
+	// Who is present is read once the seat is taken and presMu let go: a
+	// broker round trip no other join or leave waits on.
+	return c, joinState{present: r.present(ctx), lastSeq: boundary}, nil
+}
+
+// seat takes p's seat (or joins its member, for a second tab) and returns
+// the new client with the seq its replay ends at.
+func (r *room) seat(ctx context.Context, p seance.Participant, addr string, t Transport) (*Client, int64, error) {
 	h := r.hub
 	r.presMu.Lock()
 	defer r.presMu.Unlock()
@@ -153,16 +165,16 @@ func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Tr
 	}
 	r.mu.Unlock()
 	if err != nil {
-		return nil, joinState{}, err
+		return nil, 0, err
 	}
-	var first, entered bool
-	if m == nil {
+	var first bool
+	entered := m == nil
+	if entered {
 		// Only other joins and leaves wait on this round trip.
 		p.JoinedAt = seance.Timestamp(h.now())
 		if first, err = r.enter(ctx, p, addr); err != nil {
-			return nil, joinState{}, err
+			return nil, 0, err
 		}
-		entered = true
 	}
 
 	r.mu.Lock()
@@ -171,7 +183,7 @@ func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Tr
 		if entered {
 			r.leaveBroker(p.UserID)
 		}
-		return nil, joinState{}, err
+		return nil, 0, err
 	}
 	if m == nil {
 		m = &member{p: p, addr: addr}
@@ -187,7 +199,7 @@ func (r *room) join(ctx context.Context, p seance.Participant, addr string, t Tr
 	if first {
 		r.publish(Event{Frame: wire.Encode(wire.EvUserJoined, wire.ParticipantOf(m.p), h.now()), Except: p.UserID})
 	}
-	return c, joinState{present: r.present(ctx), lastSeq: boundary}, nil
+	return c, boundary, nil
 }
 
 // joinableLocked refuses a join to a room that is dropped, a node that is
